@@ -1,0 +1,159 @@
+"""Joins the two runtime rooms for one launch: bind → guard → serve → window → drain → teardown.
+
+``app/`` serves HTTP and ``ui/`` shows windows; neither knows the other. This module is where a
+launch is put together, and where a failure to start becomes a window with a readable message
+instead of a blank page or a hang.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask
+
+from .app.guard import Guard, GuardPolicy
+from .app.logs import configure_logging, ensure_std_streams
+from .app.paths import AppPaths
+from .app.server import Server
+from .errors import ConfigError, FlaskdeskError
+from .ui.backend import Backend, select_backend
+from .ui.bridge import script_wsgi_app
+from .ui.window import WindowOptions, WindowSession
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+    from .desktop import Desktop
+    from .settings import LaunchSettings
+
+log = logging.getLogger("flaskdesk")
+
+
+def launch(desktop: Desktop, *, dev: bool = False, cli: Mapping[str, Any] | None = None) -> None:
+    """Run ``desktop``'s app in a window until the last window closes; raise if it could not start."""
+    ensure_std_streams()
+    app = desktop._require_app()
+    settings = desktop.settings(app, cli)
+    paths = AppPaths.for_app(settings.name, data_root=settings.data_dir)
+    paths.ensure()
+    log_file = configure_logging(paths.log_dir, name=settings.name, dev=dev)
+    backend = select_backend(settings.backend)
+    options = window_options(settings)
+    try:
+        desktop.relocate_instance_path(app)
+        check_template_folder(app)
+        server = Server(_not_ready, name=settings.name)
+    except FlaskdeskError as error:
+        show_startup_error(backend, options, error, log_file)
+        raise
+    try:
+        guard = Guard(
+            _debugged(app) if dev else app,
+            port=server.port,
+            token=Guard.new_token(),
+            policy=GuardPolicy(csp=settings.csp, dev=dev),
+            internal={"bridge": desktop.bridge.wsgi_app, "flaskdesk.js": script_wsgi_app},
+        )
+        desktop.bridge.context = app.app_context
+        server.swap_app(guard)
+        server.start()
+        log.info("%s serving on %s (pid %d)", settings.name, server.url, os.getpid())
+        session = WindowSession(
+            url=guard.launch_url("/"),
+            options=options,
+            app_origin=server.url,
+            storage_dir=paths.web_storage_dir,
+            dev=dev,
+        )
+        backend.run(session)
+    except FlaskdeskError as error:
+        show_startup_error(backend, options, error, log_file)
+        raise
+    finally:
+        drained = server.shutdown(settings.shutdown_timeout)
+        if not drained:
+            log.warning("requests still running after %.1f s were cut off", settings.shutdown_timeout)
+    desktop.run_teardown()
+    log.info("%s closed cleanly", settings.name)
+
+
+def window_options(settings: LaunchSettings) -> WindowOptions:
+    """The window's look, from the resolved settings."""
+    return WindowOptions(
+        title=settings.title,
+        width=settings.width,
+        height=settings.height,
+        min_size=settings.min_size,
+        resizable=settings.resizable,
+        icon=settings.icon,
+        background_color=settings.background_color,
+    )
+
+
+def check_template_folder(app: Flask) -> None:
+    """Refuse to start when the app names a template folder that is not there.
+
+    Flask's default ``templates`` may legitimately be absent (an app without templates), so only
+    a folder the app set explicitly is an error; a missing default is logged.
+    """
+    if app.template_folder is None:
+        return
+    folder = Path(app.root_path, app.template_folder)
+    if folder.is_dir():
+        return
+    if str(app.template_folder) != "templates":
+        raise ConfigError(
+            f"The app {app.name!r} uses the template folder {folder}, which does not exist. Create it, fix "
+            "template_folder= in Flask(...), or, in a frozen build, rebuild with `flaskdesk build` so the "
+            "templates are collected."
+        )
+    log.info("no templates folder at %s; render_template() will only find blueprint templates", folder)
+
+
+def show_startup_error(
+    backend: Backend, options: WindowOptions, error: BaseException, log_file: Path | None
+) -> None:
+    """Log the traceback and show the user what went wrong (blocks until that window closes)."""
+    log.error("%s could not start: %s", options.title, error, exc_info=error)
+    try:
+        backend.show_error(f"{options.title} could not start", error_page(options.title, error, log_file), options)
+    except Exception:
+        log.exception("could not show the error window")
+
+
+def error_page(title: str, error: BaseException, log_file: Path | None) -> str:
+    """The startup-failure page: what happened, and where the details are."""
+    where = (
+        f"<p>The full details are in the log file:<br><code>{html.escape(str(log_file))}</code></p>"
+        if log_file
+        else ""
+    )
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>"
+        f"{html.escape(title)} could not start</title><style>"
+        "body{font:15px/1.5 system-ui,sans-serif;margin:2.5em;color:#222;background:#fff}"
+        "h1{font-size:1.4em;color:#b00020}code{background:#f3f3f3;padding:.1em .3em;word-break:break-all}"
+        "pre{white-space:pre-wrap;background:#f7f7f7;padding:1em;border-left:4px solid #b00020}"
+        "</style></head><body>"
+        f"<h1>{html.escape(title)} could not start</h1>"
+        f"<pre>{html.escape(str(error))}</pre>{where}"
+        "<p>Close this window to exit.</p></body></html>"
+    )
+
+
+def _debugged(app: Flask) -> Any:
+    """The Werkzeug debugger around the app, for dev mode only (the guard still protects it)."""
+    from werkzeug.debug import DebuggedApplication
+
+    app.debug = True
+    return DebuggedApplication(app, evalex=True, pin_security=False)
+
+
+def _not_ready(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+    return [b"starting"]
