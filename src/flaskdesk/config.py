@@ -50,7 +50,9 @@ TRANSPORTS = ("loopback", "scheme")
 FILE_TYPE_ROLES = ("editor", "viewer")
 
 # Schemes the browser engine or the OS already owns; registering them would hijack the web.
-_RESERVED_SCHEMES = frozenset({"http", "https", "file", "ftp", "data", "javascript", "about", "blob", "ws", "wss"})
+_RESERVED_SCHEMES = frozenset(
+    {"http", "https", "file", "ftp", "data", "javascript", "about", "blob", "ws", "wss"}
+)
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z][A-Za-z0-9_-]*)+")
 _COLOR = re.compile(r"#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
@@ -126,10 +128,12 @@ class ProjectConfig:
 class _Invalid(Exception):
     """A value failed validation; ``expected`` says what would have been accepted."""
 
-    def __init__(self, expected: str, key: str | None = None) -> None:
+    def __init__(self, expected: str, key: str | None = None, value: object = None) -> None:
         super().__init__(expected)
         self.expected = expected
+        #: Set for a part of the value (``"[2]"`` of a list): that part is then what gets shown.
         self.key = key
+        self.value = value
 
 
 @dataclass(frozen=True)
@@ -210,7 +214,8 @@ def project_config_from_dict(
         raise ConfigError(
             f"Unknown {'key' if len(unknown) == 1 else 'keys'} in [tool.flaskdesk] of {source}: "
             + "; ".join(_suggest(key) for key in unknown)
-            + ". Rename or remove it: flaskdesk rejects unknown keys so that a typo cannot silently do nothing."
+            + ". Rename or remove it: flaskdesk rejects unknown keys so that a typo cannot silently "
+            "do nothing."
         )
     values: dict[str, object] = {}
     for key, raw in table.items():
@@ -218,9 +223,9 @@ def project_config_from_dict(
         try:
             values[spec.attr] = spec.check(raw, root)
         except _Invalid as invalid:
-            shown = f"{key}{invalid.key}" if invalid.key else key
+            shown, value = (f"{key}{invalid.key}", invalid.value) if invalid.key else (key, raw)
             raise ConfigError(
-                f"[tool.flaskdesk] {shown} = {_show(raw)} in {source} is not valid: expected "
+                f"[tool.flaskdesk] {shown} = {_show(value)} in {source} is not valid: expected "
                 f"{invalid.expected}. Change the value in {source}."
             ) from None
     if "version" not in values and project is not None:
@@ -399,7 +404,9 @@ def _choice(choices: tuple[str, ...]) -> Callable[[object, Path | None], str]:
 
 
 def _positive_float(value: object, _root: Path | None) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Invalid("a number of seconds greater than 0, such as 10 or 2.5")
+    if not math.isfinite(value) or value <= 0:
         raise _Invalid("a number of seconds greater than 0, such as 10 or 2.5")
     return float(value)
 
@@ -457,27 +464,29 @@ def _file_types(value: object, root: Path | None) -> tuple[FileType, ...]:
     for index, entry in enumerate(value):
         where = f"[{index}]"
         if not isinstance(entry, Mapping):
-            raise _Invalid(expected_table, where)
+            raise _Invalid(expected_table, where, entry)
         for key in entry:
             if key not in _FILE_TYPE_KEYS:
-                raise _Invalid(f"only the keys {', '.join(_FILE_TYPE_KEYS)}, not {key!r}", where)
+                raise _Invalid(f"only the keys {', '.join(_FILE_TYPE_KEYS)}, not {key!r}", where, entry)
         extensions = entry.get("extensions")
         if (
             not isinstance(extensions, list | tuple)
             or not extensions
             or not all(isinstance(ext, str) and _EXTENSION.fullmatch(ext.lstrip(".")) for ext in extensions)
         ):
-            raise _Invalid('"extensions", a non-empty list of file extensions such as ["md", "markdown"]', where)
+            raise _Invalid(
+                '"extensions", a non-empty list of extensions such as ["md", "markdown"]', where, entry
+            )
         name = entry.get("name")
         if name is not None and (not isinstance(name, str) or not name.strip()):
-            raise _Invalid('"name", a non-empty description such as "Markdown document"', where)
+            raise _Invalid('"name", a non-empty description such as "Markdown document"', where, entry)
         mime = entry.get("mime-type")
         if mime is not None and (not isinstance(mime, str) or not _MIME.fullmatch(mime)):
-            raise _Invalid('"mime-type" as type/subtype, such as "text/markdown"', where)
+            raise _Invalid('"mime-type" as type/subtype, such as "text/markdown"', where, entry)
         icon = entry.get("icon")
         role = entry.get("role", "editor")
         if role not in FILE_TYPE_ROLES:
-            raise _Invalid('"role", one of "editor", "viewer"', where)
+            raise _Invalid('"role", one of "editor", "viewer"', where, entry)
         parsed.append(
             FileType(
                 extensions=tuple(ext.lstrip(".").lower() for ext in extensions),
@@ -525,7 +534,9 @@ _KEYS: Mapping[str, _Key] = MappingProxyType(
             "url_schemes",
             _list_of(_item_scheme, 'lower-case URL schemes such as "myapp" (not http, https, file, ...)'),
         ),
-        "dev-reload-extra": _Key("dev_reload_extra", _list_of(_item_text, "non-empty paths or glob patterns")),
+        "dev-reload-extra": _Key(
+            "dev_reload_extra", _list_of(_item_text, "non-empty paths or glob patterns")
+        ),
         "locales": _Key("locales", _list_of(_item_locale, 'locale codes such as "en" or "pt-BR"')),
     }
 )

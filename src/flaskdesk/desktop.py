@@ -88,7 +88,7 @@ class Desktop:
         app.jinja_env.globals.setdefault("flaskdesk_script", _flaskdesk_script)
         app.jinja_env.globals.setdefault("csp_nonce", _csp_nonce)
         got_request_exception.connect(log_request_exception, app, weak=False)
-        if app.import_name == "__main__" or resources.is_frozen():
+        if _runs_as_main(app) or resources.is_frozen():
             # Run as a script or frozen: this process is the desktop app, so its instance folder
             # belongs in the user's data dir before other extensions read it.
             self.relocate_instance_path(app)
@@ -167,6 +167,15 @@ class Desktop:
                 "(for example inside your app factory) before running it."
             )
         return self.app
+
+
+def _runs_as_main(app: Flask) -> bool:
+    """Is this process the app itself (``python app.py`` or ``python -m package``), not a web server?"""
+    if app.import_name == "__main__":
+        return True
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    main_name = getattr(spec, "name", None)
+    return main_name in {app.import_name, f"{app.import_name}.__main__"}
 
 
 def _script_name() -> str:

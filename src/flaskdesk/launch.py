@@ -41,7 +41,7 @@ def launch(desktop: Desktop, *, dev: bool = False, cli: Mapping[str, Any] | None
     settings = desktop.settings(app, cli)
     paths = AppPaths.for_app(settings.name, data_root=settings.data_dir)
     paths.ensure()
-    log_file = configure_logging(paths.log_dir, name=settings.name, dev=dev)
+    log_file = configure_logging(paths.log_dir, name=settings.name, dev=dev, app_logger=app.logger.name)
     backend = select_backend(settings.backend)
     options = window_options(settings)
     try:

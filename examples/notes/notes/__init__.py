@@ -7,24 +7,25 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, redirect, url_for
 from werkzeug.wrappers import Response
 
+from . import api, auth, views
+from .database import TablesOnFirstRequest, init_db_command
 from .desktop import desktop
-from .extensions import csrf, login_manager
-from .models import User, db, ensure_tables_on_first_request, init_db_command
+from .extensions import csrf, db, login_manager
+from .models import User
 
 __all__ = ["create_app"]
 
 SECRET_KEY_FILE = "secret_key"
 
 
-def create_app(
-    test_config: Mapping[str, Any] | None = None, *, instance_path: str | None = None
-) -> Flask:
+def create_app(test_config: Mapping[str, Any] | None = None, *, instance_path: str | None = None) -> Flask:
     """Build the app. ``test_config`` overrides the settings; ``instance_path`` pins the instance folder."""
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     # First, so that when flaskdesk moves the instance folder into the user's data dir, the
@@ -46,10 +47,8 @@ def create_app(
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
-    app.before_request(ensure_tables_on_first_request(app))
+    app.before_request(TablesOnFirstRequest())
     app.cli.add_command(init_db_command)
-
-    from . import api, auth, views
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
@@ -66,20 +65,33 @@ def create_app(
 def load_or_create_secret_key(path: str) -> str:
     """Read the key in ``path``, creating it (owner-only, 0600) on first use.
 
-    A stable key keeps users logged in across restarts; a per-install random key means no
-    secret ever lives in the source or in the frozen executable.
+    A stable key keeps users logged in across restarts; a random key per installation means no
+    secret lives in the source or in the frozen executable. The key is written to a temporary
+    file and linked into place, so two processes starting at once agree on one key.
     """
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        with open(path, encoding="ascii") as file:
-            key = file.read().strip()
-        if key:
-            return key
-        raise RuntimeError(f"The secret key file {path} is empty; delete it and a new key will be created.") from None
+        return _read_secret_key(path)
+    except FileNotFoundError:
+        pass
     key = secrets.token_hex(32)
-    with os.fdopen(fd, "w", encoding="ascii") as file:
-        file.write(key + "\n")
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".secret_key-")  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as file:
+            file.write(key + "\n")
+        try:
+            os.link(tmp, path)  # never replaces an existing key
+        except FileExistsError:
+            return _read_secret_key(path)
+    finally:
+        os.unlink(tmp)
+    return key
+
+
+def _read_secret_key(path: str) -> str:
+    with open(path, encoding="ascii") as file:
+        key = file.read().strip()
+    if not key:
+        raise RuntimeError(f"The secret key file {path} is empty; delete it and a new key will be made.")
     return key
 
 

@@ -11,6 +11,8 @@ import sys
 import click
 
 from ..errors import FlaskdeskError
+from .doctor import doctor_command
+from .new import new_command
 from .run import run_command
 
 
@@ -20,7 +22,9 @@ def cli() -> None:
     """Turn a Flask app into a desktop application."""
 
 
+cli.add_command(new_command)
 cli.add_command(run_command)
+cli.add_command(doctor_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,213 @@
+"""Qt WebEngine specifics: Chromium's environment, and the hooks on pywebview's Qt window.
+
+pywebview builds the window (``webview/platforms/qt.py``: a ``BrowserView`` QMainWindow holding a
+``QWebEngineView`` whose page uses a named ``QWebEngineProfile``); :meth:`QtHooks.attach` runs on
+the GUI thread from pywebview's ``before_show`` event, after the page exists and before the event
+loop has started its first navigation, and adds what flaskdesk needs on top:
+
+* the navigation policy, on ``QWebEnginePage.navigationRequested`` (every main-frame and subframe
+  navigation, redirects included) and on the page pywebview returns from ``createWindow`` for
+  ``target=_blank`` / ``window.open`` (pywebview's own one hands *any* URL, ``file:`` included, to
+  the browser);
+* the page's background colour, so nothing white is painted before the first page arrives;
+* the HTTP cache inside the app's storage dir (Qt's default is keyed by the executable's name,
+  which every ``python``-launched app shares);
+* in dev mode, in-process devtools on F12 (``QWebEnginePage.setDevToolsPage``) instead of
+  pywebview's ``debug=True``, which opens a Chromium remote-debugging TCP port that any local
+  process can use to drive the app.
+
+Qt is imported inside functions only, so this module (and :func:`chromium_environment`, a pure
+function) can be imported and tested without Qt installed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import BackendError
+from .navigation import NavigationPolicy, Verdict, carry_out
+
+log = logging.getLogger("flaskdesk.ui")
+
+FLAGS_VAR = "QTWEBENGINE_CHROMIUM_FLAGS"
+REMOTE_DEBUGGING_VAR = "QTWEBENGINE_REMOTE_DEBUGGING"
+
+
+@dataclass(frozen=True)
+class EnginePlan:
+    """Environment changes to make before Chromium starts, and warnings to log about the rest."""
+
+    env: Mapping[str, str]
+    warnings: tuple[str, ...] = ()
+
+
+def chromium_environment(environ: Mapping[str, str], *, is_root: bool) -> EnginePlan:
+    """What to add to the environment before Qt WebEngine starts (pure: returns, never sets).
+
+    Chromium refuses to start its sandbox as root, so root gets ``--no-sandbox``, appended to the
+    user's own ``QTWEBENGINE_CHROMIUM_FLAGS`` (never replacing them) unless the sandbox is already
+    off. Remote debugging is never switched on here, in dev mode or not; a user who switched it on
+    is told what that exposes, and their setting is left alone.
+    """
+    env: dict[str, str] = {}
+    warnings: list[str] = []
+    flags = environ.get(FLAGS_VAR, "")
+    words = flags.split()
+    sandbox_off = "--no-sandbox" in words or environ.get("QTWEBENGINE_DISABLE_SANDBOX") == "1"
+    if is_root and not sandbox_off:
+        env[FLAGS_VAR] = f"{flags.rstrip()} --no-sandbox".lstrip()
+    if environ.get(REMOTE_DEBUGGING_VAR):
+        warnings.append(
+            f"{REMOTE_DEBUGGING_VAR} is set: Chromium's remote debugging port lets any local process read "
+            f"and drive this app's pages; unset it unless you are debugging (F12 opens devtools in dev mode)"
+        )
+    if any(w.startswith(("--remote-debugging-port", "--remote-debugging-pipe")) for w in words):
+        warnings.append(
+            f"{FLAGS_VAR} enables remote debugging: any local process can read and drive this app's "
+            f"pages; remove --remote-debugging-* unless you are debugging"
+        )
+    return EnginePlan(env=env, warnings=tuple(warnings))
+
+
+def _qt(module: str) -> Any:
+    """A ``qtpy`` module, imported on use (qtpy picks the same binding pywebview uses)."""
+    return importlib.import_module(f"qtpy.{module}")
+
+
+def _is_root() -> bool:
+    geteuid = getattr(os, "geteuid", None)
+    return geteuid is not None and geteuid() == 0
+
+
+class QtHooks:
+    """flaskdesk's additions to a pywebview Qt window (see the module docstring)."""
+
+    name = "qt"
+
+    def prepare(self) -> None:
+        """Set Chromium's environment; must run before the first ``QWebEngineProfile`` exists."""
+        plan = chromium_environment(os.environ, is_root=_is_root())
+        os.environ.update(plan.env)
+        for warning in plan.warnings:
+            log.warning("%s", warning)
+
+    def attach(
+        self,
+        window: Any,
+        *,
+        policy: NavigationPolicy,
+        background_color: str,
+        storage_dir: Path | None,
+        dev: bool,
+        trust_first_navigation: bool = False,
+    ) -> None:
+        """Install the hooks on pywebview ``window`` (GUI thread, from ``before_show``).
+
+        ``trust_first_navigation`` lets the page's own first load through (the error window's
+        inline HTML arrives as a ``data:`` URL, which the policy would refuse).
+        """
+        qt_core, qt_gui = _qt("QtCore"), _qt("QtGui")
+
+        browser = window.native
+        view = getattr(browser, "webview", None)
+        page = view.page() if view is not None else None
+        if view is None or page is None or not hasattr(page, "nav_handler"):
+            raise BackendError(
+                "pywebview's Qt window no longer has the page flaskdesk hooks into (BrowserView.webview"
+                ".page().nav_handler); install the pywebview version flaskdesk supports (pip install "
+                "'pywebview>=5.3,<7')"
+            )
+        profile = page.profile()
+        if storage_dir is not None:
+            _check_storage(profile, storage_dir)
+            # Keep the HTTP cache with the rest of this app's web data (see module docstring).
+            profile.setCachePath(str(storage_dir / "cache"))
+        page.setBackgroundColor(qt_gui.QColor(background_color))
+
+        trusted = [trust_first_navigation]
+
+        def on_navigation(request: Any) -> None:
+            url = request.url().toString()
+            if trusted[0]:
+                trusted[0] = False
+                return
+            verdict = policy.decide(url, main_frame=request.isMainFrame())
+            if not carry_out(verdict, url):
+                request.reject()
+
+        def load_here(url: Any) -> None:
+            view.setUrl(qt_core.QUrl(url))
+
+        page.navigationRequested.connect(on_navigation)
+        # Chromium hands schemes it cannot load (mailto:, custom ones) straight to
+        # QDesktopServices.openUrl after a click, skipping the page's checks unless those are asked
+        # first. "Allow all" is what routes every such URL through navigationRequested above
+        # (Qt asks the page before opening anything), where the policy refuses all but mailto:.
+        web_settings = _qt("QtWebEngineCore").QWebEngineSettings
+        page.settings().setUnknownUrlSchemePolicy(web_settings.UnknownUrlSchemePolicy.AllowAllUnknownUrlSchemes)
+        new_window_page = _new_window_page(profile, browser, policy, load_here)
+        page.nav_handler = new_window_page
+        if dev:
+            _add_devtools_shortcut(browser, page)
+
+
+def _check_storage(profile: Any, storage_dir: Path) -> None:
+    """Fail closed if pywebview did not give the profile the app's storage dir.
+
+    pywebview reads its storage path when ``webview.platforms.qt`` is first imported; if something
+    imported it before ``webview.start(storage_path=...)``, web data would go to ``~/.pywebview``
+    and be shared between apps.
+    """
+    actual = profile.persistentStoragePath()
+    if profile.isOffTheRecord() or Path(actual) != storage_dir:
+        raise BackendError(
+            f"the Qt web profile stores data in {actual or '(memory only)'} instead of {storage_dir}; "
+            "webview.platforms.qt was imported before the window started. Import flaskdesk's UI "
+            "only through flaskdesk.ui.backend"
+        )
+
+
+def _new_window_page(profile: Any, parent: Any, policy: NavigationPolicy, load_here: Any) -> Any:
+    """The page handed back for ``target=_blank`` / ``window.open``: never shown, only consulted.
+
+    Every navigation it is asked to make is refused; same-origin URLs are loaded in the main
+    window instead (flaskdesk apps have one window), external ones go to the browser.
+    """
+
+    class NewWindowPage(_qt("QtWebEngineWidgets").QWebEnginePage):  # type: ignore[misc]  # Qt classes are untyped here
+        def acceptNavigationRequest(self, url: Any, navigation_type: Any, is_main_frame: bool) -> bool:
+            text = url.toString()
+            verdict = policy.decide(text, main_frame=True, new_window=True)
+            if verdict is Verdict.ALLOW:
+                load_here(url)
+            else:
+                carry_out(verdict, text)
+            return False
+
+    return NewWindowPage(profile, parent)
+
+
+def _add_devtools_shortcut(browser: Any, page: Any) -> None:
+    """F12 toggles Chromium devtools in a window of its own, in process (no debugging port)."""
+    qt_core, qt_gui, qt_web = _qt("QtCore"), _qt("QtGui"), _qt("QtWebEngineWidgets")
+    holder: list[Any] = []
+
+    def toggle() -> None:
+        if not holder:
+            tools = qt_web.QWebEngineView()
+            tools.setParent(browser, qt_core.Qt.WindowType.Window)
+            tools.setWindowTitle(f"Developer tools - {browser.windowTitle()}")
+            tools.resize(900, 640)
+            page.setDevToolsPage(tools.page())
+            holder.append(tools)
+        tools = holder[0]
+        tools.setVisible(not tools.isVisible())
+
+    shortcut = qt_gui.QShortcut(qt_gui.QKeySequence("F12"), browser)
+    shortcut.activated.connect(toggle)

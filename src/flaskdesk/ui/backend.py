@@ -1,0 +1,619 @@
+"""Window backends: the one place that picks a GUI toolkit and the only module that imports ``webview``.
+
+:func:`select_backend` chooses ``qt`` or ``gtk`` on Linux (the native backend on Windows and macOS),
+checks that the toolkit imports and that there is a display, and returns a :class:`Backend`; every
+reason it cannot is a :class:`~flaskdesk.errors.BackendError` that names the package, the apt line
+or ``xvfb-run``. ``sys.platform`` and ``$FLASKDESK_GUI`` are read here and nowhere else.
+
+The backend drives pywebview (one ``create_window`` + ``start`` per process, on the main thread)
+and adds, through the toolkit hooks in :mod:`._qt` / :mod:`._gtk`, what a desktop app needs and
+pywebview does not give: the navigation policy, per-app persistent web storage, engine flags,
+devtools without a debugging port, and SIGTERM/SIGINT that close the window instead of killing
+the process mid-request.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib
+import logging
+import os
+import re
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol
+
+from ..errors import BackendError, ConfigError, DataDirError
+from .navigation import NavigationPolicy, origin_of
+from .window import WindowHandle, WindowOptions, WindowSession
+
+log = logging.getLogger("flaskdesk.ui")
+
+GUI_ENV_VAR = "FLASKDESK_GUI"
+
+_QT_EXTRA = "pip install 'flaskdesk[qt]'  (PyQt6 + PyQt6-WebEngine + QtPy)"
+_GTK_EXTRA = (
+    "pip install 'flaskdesk[gtk]'  (PyGObject; to build it: apt-get install libgirepository1.0-dev "
+    "libcairo2-dev pkg-config gobject-introspection)"
+)
+_GTK_SYSTEM = "apt-get install gir1.2-webkit2-4.1 gir1.2-gtk-3.0"
+_NO_DISPLAY = (
+    "run it inside a desktop session, or headless under a virtual display: `xvfb-run -a <your command>`"
+)
+# Shared libraries the Qt xcb platform plugin and WebEngine need that minimal Debian/Ubuntu
+# installs lack; Qt aborts the process (uncatchably) when the xcb plugin cannot load.
+_DEBIAN_PACKAGES = (
+    ("libxcb-cursor", "libxcb-cursor0"),
+    ("libxcb-icccm", "libxcb-icccm4"),
+    ("libxcb-keysyms", "libxcb-keysyms1"),
+    ("libxcb-image", "libxcb-image0"),
+    ("libxcb-render-util", "libxcb-render-util0"),
+    ("libxcb-xinerama", "libxcb-xinerama0"),
+    ("libxcb-shape", "libxcb-shape0"),
+    ("libxcb-randr", "libxcb-randr0"),
+    ("libxcb-xkb", "libxcb-xkb1"),
+    ("libxkbcommon-x11", "libxkbcommon-x11-0"),
+    ("libxkbcommon", "libxkbcommon0"),
+    ("libnss3", "libnss3"),
+    ("libEGL", "libegl1"),
+    ("libGL", "libgl1"),
+    ("libfontconfig", "libfontconfig1"),
+    ("libdbus-1", "libdbus-1-3"),
+)
+_QT_SYSTEM_ALL = (
+    "apt-get install libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0 libxcb-xinerama0 "
+    "libnss3 libegl1 libgl1"
+)
+
+
+class Backend(Protocol):
+    """A way to show flaskdesk windows."""
+
+    name: str
+    """``"qt"``, ``"gtk"``, ``"edgechromium"`` or ``"cocoa"``."""
+
+    def run(self, session: WindowSession) -> None:
+        """Show the app's window; main thread; blocks until the last window closes."""
+
+    def show_error(self, title: str, html: str, options: WindowOptions) -> None:
+        """Show a startup-failure page (inline HTML, no server); blocks until it is closed."""
+
+    def close_all(self) -> None:
+        """Close every window (thread-safe, returns at once); makes ``run``/``show_error`` return."""
+
+
+class ToolkitHooks(Protocol):
+    """The per-toolkit additions to a pywebview window (:mod:`._qt`, :mod:`._gtk`)."""
+
+    name: str
+
+    def prepare(self) -> None:
+        """Set what the engine reads at start-up (environment); before ``webview.start``."""
+
+    def attach(
+        self,
+        window: Any,
+        *,
+        policy: NavigationPolicy,
+        background_color: str,
+        storage_dir: Path | None,
+        dev: bool,
+        trust_first_navigation: bool = False,
+    ) -> None:
+        """Hook the native window; GUI thread, from pywebview's ``before_show`` event."""
+
+
+# --------------------------------------------------------------------------------------------------
+# choosing
+
+
+def platform_family(platform: str) -> str:
+    """``"linux"`` (also the BSDs: pywebview treats them alike), ``"win32"`` or ``"darwin"``."""
+    if platform.startswith(("win32", "cygwin")):
+        return "win32"
+    if platform == "darwin":
+        return "darwin"
+    return "linux"
+
+
+def backend_names(family: str) -> tuple[str, ...]:
+    """The backends flaskdesk can run on a platform family, the platform's own first."""
+    if family == "win32":
+        return ("edgechromium", "qt")
+    if family == "darwin":
+        return ("cocoa", "qt")
+    return ("qt", "gtk")
+
+
+def requested_name(requested: str | None, environ: Mapping[str, str], family: str) -> str | None:
+    """The backend asked for (argument first, then ``$FLASKDESK_GUI``), or ``None`` for the default."""
+    source = "the backend setting"
+    raw = requested
+    if raw is None or not raw.strip():
+        raw, source = environ.get(GUI_ENV_VAR), f"${GUI_ENV_VAR}"
+    if raw is None or not raw.strip() or raw.strip().lower() == "auto":
+        return None
+    name = raw.strip().lower()
+    allowed = backend_names(family)
+    if name not in allowed:
+        raise BackendError(
+            f"unknown window backend {raw!r} (from {source}); on this platform choose one of: "
+            + ", ".join(allowed)
+        )
+    return name
+
+
+def select_backend(requested: str | None = None) -> Backend:
+    """The backend to use: ``requested``, else ``$FLASKDESK_GUI``, else the platform's default.
+
+    On Linux the default is Qt when PyQt6/PySide6 with WebEngine imports, else GTK. The chosen
+    toolkit is imported here (the window would import it anyway a moment later), so a missing
+    package or system library is reported as a readable :class:`BackendError` instead of
+    pywebview silently falling back to the other toolkit, or Qt aborting the process.
+    """
+    family = platform_family(sys.platform)
+    name = requested_name(requested, os.environ, family)
+    if family != "linux":
+        return _native_backend(name or backend_names(family)[0])
+    if name is None:
+        qt_problem = _qt_problem(os.environ)
+        if qt_problem is None:
+            name = "qt"
+        else:
+            gtk_problem = _gtk_problem()
+            if gtk_problem is not None:
+                raise BackendError(
+                    "no window toolkit can be used.\n"
+                    f"  Qt: {qt_problem}\n  GTK: {gtk_problem}\n"
+                    "Install one of them (Qt is self-contained from PyPI; GTK uses the system's WebKitGTK)."
+                )
+            name = "gtk"
+            log.debug("Qt is not usable (%s); using GTK", qt_problem)
+    else:
+        problem = _qt_problem(os.environ) if name == "qt" else _gtk_problem()
+        if problem is not None:
+            raise BackendError(f"the {name} window backend cannot be used: {problem}")
+    display_problem = _display_problem(name, os.environ)
+    if display_problem is not None:
+        raise BackendError(display_problem)
+    return WebviewBackend(name, _hooks_for(name))
+
+
+def _native_backend(name: str) -> Backend:
+    if name == "qt":
+        problem = _qt_problem(os.environ)
+        if problem is not None:
+            raise BackendError(f"the qt window backend cannot be used: {problem}")
+    return WebviewBackend(name, _hooks_for(name))
+
+
+def _hooks_for(name: str) -> ToolkitHooks | None:
+    if name == "qt":
+        from ._qt import QtHooks
+
+        return QtHooks()
+    if name == "gtk":
+        from ._gtk import GtkHooks
+
+        return GtkHooks()
+    return None
+
+
+def _qt_problem(environ: Mapping[str, str]) -> str | None:
+    """Why Qt WebEngine cannot be used here, or ``None`` if it can."""
+    try:
+        importlib.import_module("qtpy")
+        importlib.import_module("qtpy.QtWebEngineWidgets")
+    except (ImportError, RuntimeError) as error:  # qtpy raises RuntimeError subclasses too
+        text = str(error)
+        missing_lib = _missing_library(text)
+        if missing_lib:
+            return f"a system library is missing ({text}); {missing_lib}"
+        return f"{text or type(error).__name__}; {_QT_EXTRA}"
+    if _qt_uses_xcb(environ):
+        return _xcb_plugin_problem()
+    return None
+
+
+def _qt_uses_xcb(environ: Mapping[str, str]) -> bool:
+    """Whether Qt will pick its X11 (xcb) platform plugin."""
+    platform = environ.get("QT_QPA_PLATFORM", "")
+    if platform:
+        return platform.startswith("xcb")
+    return bool(environ.get("DISPLAY")) and not environ.get("WAYLAND_DISPLAY")
+
+
+def _xcb_plugin_problem() -> str | None:
+    """Load Qt's X11 platform plugin the way Qt will, to see a missing library before Qt aborts."""
+    qtcore = importlib.import_module("qtpy.QtCore")
+    library_info = qtcore.QLibraryInfo
+    plugins = Path(library_info.path(library_info.LibraryPath.PluginsPath))
+    plugin = plugins / "platforms" / "libqxcb.so"
+    if not plugin.is_file():
+        return None  # a Qt build without xcb (or laid out differently): let Qt speak for itself
+    try:
+        ctypes.CDLL(str(plugin))
+    except OSError as error:
+        text = str(error)
+        return f"Qt's X11 plugin cannot load ({text}); {_missing_library(text) or _QT_SYSTEM_ALL}"
+    return None
+
+
+def _missing_library(message: str) -> str | None:
+    """The apt line for a shared library named in a loader error, if it is one we know."""
+    match = re.search(r"(lib[\w.+-]+?\.so(?:\.\d+)*)", message)
+    if not match:
+        return None
+    soname = match.group(1)
+    for base, package in _DEBIAN_PACKAGES:
+        if soname.startswith(base + "."):
+            return f"on Debian/Ubuntu: apt-get install {package}"
+    return f"install the package that provides {soname} (on Debian/Ubuntu: {_QT_SYSTEM_ALL})"
+
+
+def _gtk_problem() -> str | None:
+    """Why GTK + WebKitGTK cannot be used here, or ``None`` if it can."""
+    try:
+        gi = importlib.import_module("gi")
+    except ImportError as error:
+        return f"{error}; {_GTK_EXTRA}"
+    try:
+        gi.require_version("Gtk", "3.0")
+        try:
+            gi.require_version("WebKit2", "4.1")
+        except ValueError:
+            gi.require_version("WebKit2", "4.0")
+        importlib.import_module("gi.repository.Gtk")
+        importlib.import_module("gi.repository.WebKit2")
+    except (ValueError, ImportError) as error:
+        return f"{error}; {_GTK_SYSTEM}"
+    return None
+
+
+_LOCAL_X_DISPLAY = re.compile(r"^(?:unix)?:(\d+)(?:\.\d+)?$")
+
+
+def _display_problem(name: str, environ: Mapping[str, str]) -> str | None:
+    """Why no window can be shown (no display, or an X server that does not answer), or ``None``."""
+    if name == "qt" and environ.get("QT_QPA_PLATFORM", "").startswith(("offscreen", "minimal", "vnc")):
+        return None
+    display = environ.get("DISPLAY", "")
+    if environ.get("WAYLAND_DISPLAY"):
+        return None
+    if not display:
+        hint = " (or, for Qt, QT_QPA_PLATFORM=offscreen: a window nobody sees)" if name == "qt" else ""
+        return (
+            "there is no display to open a window on (DISPLAY and WAYLAND_DISPLAY are unset): "
+            f"{_NO_DISPLAY}{hint}"
+        )
+    match = _LOCAL_X_DISPLAY.match(display)
+    if match and not _x_server_answers(int(match.group(1))):
+        return f"no X server answers on DISPLAY={display}: start one or {_NO_DISPLAY}"
+    return None
+
+
+def _x_server_answers(number: int) -> bool:
+    """Connect to local X display ``number`` (abstract socket, then the file) and hang up.
+
+    Both toolkits abort the process when the display is dead; asking first costs well under a
+    millisecond.
+    """
+    for address in (f"\0/tmp/.X11-unix/X{number}", f"/tmp/.X11-unix/X{number}"):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            probe.settimeout(1.0)
+            try:
+                probe.connect(address)
+            except OSError:
+                continue
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------------------------------
+# running
+
+
+class WebviewBackend:
+    """A :class:`Backend` on pywebview, with flaskdesk's hooks for its toolkit (if it has them)."""
+
+    def __init__(self, name: str, hooks: ToolkitHooks | None) -> None:
+        self.name = name
+        self._hooks = hooks
+        self._lock = threading.Lock()
+        self._stop_requested = False  # close_all() was called: every window closes once shown
+        self._live: list[Any] = []  # pywebview windows that are shown and not yet closed
+        self._failure: BaseException | None = None  # a hook failed for the window being started
+        self._signals: _SignalWatcher | None = None
+
+    def run(self, session: WindowSession) -> None:
+        """Show ``session.url`` in the main window; return once the last window has closed.
+
+        ``session.on_closed`` is called here, on the main thread, just before returning, also
+        when the window was closed by SIGTERM/SIGINT.
+        """
+        _require_main_thread("run")
+        policy = NavigationPolicy(session.app_origin)
+        if origin_of(session.url) != policy.app_origin:
+            raise ValueError("WindowSession.url must be on WindowSession.app_origin")
+        storage_dir = _ensure_storage_dir(session.storage_dir)
+        options = session.options
+        _check_color(options.background_color)
+        webview = _import_webview()
+        if self._hooks is None:
+            log.warning(
+                "the %s backend does not enforce flaskdesk's navigation policy yet: links to other "
+                "sites may open inside the window",
+                self.name,
+            )
+        else:
+            self._hooks.prepare()
+        window = webview.create_window(
+            options.title,
+            url=session.url,
+            width=options.width,
+            height=options.height,
+            min_size=options.min_size,
+            resizable=options.resizable,
+            background_color=options.background_color,
+            text_select=True,  # a web app's text stays selectable, as in a browser
+        )
+        self._watch(window, policy, options, storage_dir=storage_dir, dev=session.dev, trust_first=False)
+        if session.on_shown is not None:
+            on_shown = session.on_shown
+            window.events.shown += lambda: self._call_on_shown(on_shown, window)
+        self._start(
+            webview,
+            private_mode=False,
+            storage_path=str(storage_dir),
+            icon=_icon_path(options.icon),
+        )
+        if session.on_closed is not None:
+            session.on_closed()
+
+    def show_error(self, title: str, html: str, options: WindowOptions) -> None:
+        """Show ``html`` in a window titled ``title``; return once it is closed.
+
+        The page may only hand links to the browser; it keeps no web storage.
+        """
+        _require_main_thread("show_error")
+        webview = _import_webview()
+        if self._hooks is not None:
+            self._hooks.prepare()
+        window = webview.create_window(
+            title,
+            html=html,
+            width=min(options.width, 760),
+            height=min(options.height, 520),
+            min_size=(min(options.min_size[0], 760), min(options.min_size[1], 520)),
+            text_select=True,
+        )
+        self._watch(window, NavigationPolicy(None), options, storage_dir=None, dev=False, trust_first=True)
+        self._start(webview, private_mode=True, storage_path=None, icon=_icon_path(options.icon))
+
+    def close_all(self) -> None:
+        """Close every window; windows still opening close as soon as they are shown."""
+        with self._lock:
+            self._stop_requested = True
+            live = list(self._live)
+        for window in live:
+            window.destroy()  # pywebview marshals this to the GUI thread
+
+    # -- internals ---------------------------------------------------------------------------------
+
+    def _watch(
+        self,
+        window: Any,
+        policy: NavigationPolicy,
+        options: WindowOptions,
+        *,
+        storage_dir: Path | None,
+        dev: bool,
+        trust_first: bool,
+    ) -> None:
+        hooks = self._hooks
+
+        def before_show() -> None:  # GUI thread, synchronously inside pywebview's window creation
+            if self._signals is not None:
+                self._signals.reinstall()  # pywebview's Qt backend has just replaced SIGINT's handler
+            if hooks is None:
+                return
+            try:
+                hooks.attach(
+                    window,
+                    policy=policy,
+                    background_color=options.background_color,
+                    storage_dir=storage_dir,
+                    dev=dev,
+                    trust_first_navigation=trust_first,
+                )
+            except Exception as error:  # fail closed: pywebview would log it and carry on
+                log.error("could not set up the window; closing it", exc_info=error)
+                with self._lock:
+                    self._failure = error
+
+        def shown() -> None:  # worker thread
+            with self._lock:
+                self._live.append(window)
+                closing = self._stop_requested or self._failure is not None
+            if closing:
+                window.destroy()
+
+        def closed() -> None:
+            with self._lock:
+                if window in self._live:
+                    self._live.remove(window)
+
+        window.events.before_show += before_show
+        window.events.shown += shown
+        window.events.closed += closed
+
+    def _call_on_shown(self, on_shown: Callable[[WindowHandle], None], window: Any) -> None:
+        with self._lock:
+            if self._stop_requested or self._failure is not None:
+                return
+        try:
+            on_shown(_WebviewWindowHandle(window))
+        except Exception:
+            log.exception("the on_shown callback failed")
+
+    def _start(self, webview: Any, **kwargs: Any) -> None:
+        with self._lock:
+            self._failure = None
+            if self._stop_requested:
+                return  # closed (by a signal) before the window ever existed
+        with _SignalWatcher(self.close_all) as signals:
+            self._signals = signals
+            try:
+                webview.start(gui=self.name, debug=False, **kwargs)
+            except webview.WebViewException as error:
+                raise BackendError(f"the {self.name} window could not open: {error}") from error
+            finally:
+                self._signals = None
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            if isinstance(failure, BackendError):
+                raise failure
+            raise BackendError(f"the {self.name} window could not be set up: {failure}") from failure
+
+
+class _WebviewWindowHandle:
+    """:class:`~flaskdesk.ui.window.WindowHandle` over a pywebview window (thread-safe by pywebview)."""
+
+    def __init__(self, window: Any) -> None:
+        self._window = window
+
+    def load_url(self, url: str) -> None:
+        self._window.load_url(url)
+
+    def evaluate_js(self, script: str) -> Any:
+        return self._window.evaluate_js(script)
+
+    def get_current_url(self) -> str | None:
+        url = self._window.get_current_url()
+        return None if url is None else str(url)
+
+    def destroy(self) -> None:
+        self._window.destroy()
+
+
+class _SignalWatcher:
+    """SIGTERM/SIGINT → ``on_signal`` promptly, even while a toolkit's C main loop runs.
+
+    Python runs signal handlers only between bytecodes of the main thread, which sits inside
+    Qt's or GTK's C loop, so a handler alone could wait indefinitely. ``signal.set_wakeup_fd``
+    makes the C-level handler write the signal number to a pipe at once; a watcher thread reads
+    it and calls ``on_signal`` (``close_all``), so the window closes gracefully and ``run``
+    returns normally. Handlers, wakeup fd and thread are all restored or joined on exit.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, on_signal: Callable[[], None]) -> None:
+        self._on_signal = on_signal
+        self._previous: dict[int, Any] = {}
+        self._previous_fd = -1
+        self._read_fd = -1
+        self._write_fd = -1
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> _SignalWatcher:
+        self._read_fd, self._write_fd = os.pipe()
+        os.set_blocking(self._write_fd, False)
+        self._previous = {signum: signal.getsignal(signum) for signum in self.SIGNALS}
+        self.reinstall()
+        self._previous_fd = signal.set_wakeup_fd(self._write_fd, warn_on_full_buffer=False)
+        self._thread = threading.Thread(target=self._watch, name="flaskdesk-signal-watcher", daemon=True)
+        self._thread.start()
+        return self
+
+    def reinstall(self) -> None:
+        """(Re)install our Python-level handlers; they make the C handler write to the pipe."""
+        for signum in self.SIGNALS:
+            signal.signal(signum, self._noted)
+
+    def _noted(self, signum: int, frame: Any) -> None:
+        """The Python-level handler: nothing to do, the watcher thread has already acted."""
+
+    def _watch(self) -> None:
+        while True:
+            try:
+                data = os.read(self._read_fd, 64)
+            except OSError:
+                return
+            if not data:
+                return  # write end closed: run() is over
+            for signum in data:
+                if signum in self.SIGNALS:
+                    log.info("%s received: closing the window", signal.Signals(signum).name)
+                    self._on_signal()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        signal.set_wakeup_fd(self._previous_fd)
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        os.close(self._write_fd)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        os.close(self._read_fd)
+
+
+# --------------------------------------------------------------------------------------------------
+# helpers
+
+
+def _import_webview() -> Any:
+    """Import pywebview (here only: importing it is the heavy part of opening a window)."""
+    return importlib.import_module("webview")
+
+
+def _require_main_thread(what: str) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        raise BackendError(
+            f"Backend.{what}() must be called on the main thread: GUI toolkits own it (run the "
+            "server on a thread and the window on the main thread)"
+        )
+
+
+def _ensure_storage_dir(path: Path) -> Path:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DataDirError(
+            f"cannot create the web storage directory {path}: {error.strerror}; check its permissions "
+            "or point the app's data directory somewhere writable"
+        ) from error
+    if not os.access(path, os.W_OK):
+        raise DataDirError(f"the web storage directory {path} is not writable; fix its permissions")
+    return path.resolve()
+
+
+_HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
+
+
+def _check_color(color: str) -> None:
+    if not _HEX_COLOR.match(color):
+        raise ConfigError(f"background_color must be a hex colour like #1e1e1e or #fff, got {color!r}")
+
+
+def _icon_path(icon: Path | None) -> str | None:
+    """The icon as pywebview wants it, or ``None`` (with a warning) if the file is missing.
+
+    A missing icon is not worth refusing to start over; GTK would raise on it inside the window
+    set-up, so it is dropped here.
+    """
+    if icon is None:
+        return None
+    if not icon.is_file():
+        log.warning("window icon %s does not exist; using the default icon", icon)
+        return None
+    return str(icon.resolve())

@@ -1,0 +1,65 @@
+"""What a window is asked to be: its look (:class:`WindowOptions`), one launch (:class:`WindowSession`),
+and the live handle a launch gets back (:class:`WindowHandle`).
+
+Plain data and a protocol, no toolkit imports: ``launch.py`` builds these, and every backend in
+:mod:`flaskdesk.ui.backend` reads them, so neither side depends on pywebview's own types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class WindowOptions:
+    """How the main window looks.
+
+    ``background_color`` is painted before the first page arrives (and behind it), so an app with a
+    dark theme does not flash white while the server answers; pick the page's own background.
+    """
+
+    title: str = "flaskdesk"
+    width: int = 1000
+    height: int = 700
+    min_size: tuple[int, int] = (200, 100)
+    resizable: bool = True
+    icon: Path | None = None
+    background_color: str = "#FFFFFF"
+
+
+class WindowHandle(Protocol):
+    """A live window, usable from any thread (calls are marshalled to the GUI thread)."""
+
+    def load_url(self, url: str) -> None:
+        """Navigate the window (the navigation policy still applies)."""
+
+    def evaluate_js(self, script: str) -> Any:
+        """Run ``script`` in the page and return its JSON-decoded result (waits for the page)."""
+
+    def get_current_url(self) -> str | None:
+        """The URL the window shows now, or ``None`` while it shows inline HTML."""
+
+    def destroy(self) -> None:
+        """Close the window as if the user had closed it."""
+
+
+@dataclass(frozen=True)
+class WindowSession:
+    """Everything one ``Backend.run`` needs.
+
+    ``url`` carries the one-time launch token, so it is never logged. ``app_origin`` is the only
+    origin the window may show; everything else is refused or handed to the system browser (see
+    :mod:`flaskdesk.ui.navigation`). ``storage_dir`` keeps localStorage, IndexedDB and cookies
+    between runs, per app, so two flaskdesk apps never share web storage.
+    """
+
+    url: str
+    options: WindowOptions
+    app_origin: str
+    storage_dir: Path
+    dev: bool = False
+    on_shown: Callable[[WindowHandle], None] | None = None
+    on_closed: Callable[[], None] | None = None
