@@ -50,7 +50,7 @@ def _imports_of(path: Path) -> set[str]:
 
 
 RUNTIME_FILES = sorted(
-    p for p in SRC.rglob("*.py") if not p.relative_to(SRC).parts[0] in {"cli", "freeze", "packaging", "testing", "host.py"}
+    p for p in SRC.rglob("*.py") if not p.relative_to(SRC).parts[0] in {"cli", "freeze", "packaging", "testing", "host.py", "__main__.py"}
 )
 
 

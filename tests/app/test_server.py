@@ -150,6 +150,18 @@ def test_an_unresolvable_host_raises_server_error() -> None:
         Server(text_app(b"ok"), host="no-such-host.invalid")
 
 
+def test_ipv6_loopback_url_has_brackets() -> None:
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6")
+    try:
+        server = Server(text_app(b"v6"), host="::1")
+    except ServerError:
+        pytest.skip("no IPv6 loopback here")
+    with server:
+        assert server.url == f"http://[::1]:{server.port}"
+        assert get(server) == (200, b"v6")
+
+
 @pytest.mark.parametrize("option", ["SO_REUSEADDR", "SO_REUSEPORT"])
 def test_no_second_socket_can_bind_the_port(option: str) -> None:
     """Another local process must not be able to take over the app's port (before or after start)."""
@@ -382,6 +394,21 @@ def test_deadline_cuts_off_a_view_that_runs_too_long(caplog: pytest.LogCaptureFi
         time.sleep(0.01)
     assert not [t.name for t in threading.enumerate() if t.name.startswith("flaskdesk")]
     assert server.shutdown() is False  # idempotent: the same answer again
+
+
+def test_deadline_cuts_off_an_upload_that_never_completes(caplog: pytest.LogCaptureFixture) -> None:
+    server = Server(text_app(b"ok"))
+    server.start()
+    with socket.create_connection((server.host, server.port), timeout=5) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nonly a little")
+        time.sleep(0.05)
+        began = time.monotonic()
+        with caplog.at_level(logging.WARNING, logger="flaskdesk.server"):
+            assert server.shutdown(timeout=0.2) is False
+        assert time.monotonic() - began < 0.2 + 0.5
+        with contextlib.suppress(ConnectionResetError):
+            assert sock.recv(1) == b""  # closed without a response
+    assert "1 request(s) cut off" in caplog.text
 
 
 def test_the_process_exits_even_if_a_view_never_returns() -> None:

@@ -62,6 +62,11 @@ _INTERNAL_ERROR = b"Internal Server Error: the application raised an exception (
 class Server:
     """A WSGI app served over HTTP on loopback, with a lifecycle a desktop app can rely on.
 
+    ``host``/``port`` are where to listen (port 0: the OS picks a free port, read back into
+    :attr:`port` and :attr:`url`); ``threads`` is how many requests run at once; ``name`` labels
+    the threads (``flaskdesk-<name>-server``, ``flaskdesk-<name>-worker-N``; for the default name
+    just ``flaskdesk-server``...), so a debugger or a leak check can tell whose they are.
+
     >>> server = Server(app)            # bound and listening now; server.url is final
     >>> server.start()                  # returns once requests are being answered
     >>> server.shutdown(timeout=10.0)   # True if every in-flight request finished
@@ -140,8 +145,9 @@ class Server:
             except Exception as error:
                 self._abort_start()
                 raise ServerError(
-                    f"The HTTP server on {self.url} could not start: {error}. This is a bug or an "
-                    "incompatible waitress version; check the log and report it with the traceback."
+                    f"The HTTP server on {self.url} could not start: {error}. If the system is short "
+                    "of threads or open files, close other programs and try again; otherwise report "
+                    "this with the log."
                 ) from error
         deadline = time.monotonic() + timeout
         loop_thread = self._loop_thread
@@ -297,8 +303,10 @@ class Server:
         stragglers = pool.alive()
         # A worker that outlives the deadline may still pull the trigger when its view returns;
         # keep the trigger's pipe open until the last worker has gone rather than risk writing into
-        # a file descriptor the OS has handed to someone else.
-        pool.when_idle(server.trigger.close)
+        # a file descriptor the OS has handed to someone else. (A loop that did not stop still
+        # polls it: then it is left open.)
+        if not loop_thread.is_alive():
+            pool.when_idle(server.trigger.close)
         cut = max(cut_off.value, stragglers + cancelled)
         if cut or loop_thread.is_alive():
             log.warning(
@@ -469,7 +477,9 @@ def _close_leftovers(server: Any) -> None:
     """Close whatever is still in the socket map after the loop thread has gone (a crash)."""
     for dispatcher in list(server._map.values()):
         if dispatcher is server.trigger:
-            server.trigger.del_channel()
+            server.trigger.del_channel()  # closed once the workers are gone, see Server._drain
+        elif dispatcher is server:
+            wasyncore.dispatcher.close(server)  # not server.close(): that closes the trigger too
         else:
             with contextlib.suppress(Exception):
                 dispatcher.close()

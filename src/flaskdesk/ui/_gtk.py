@@ -72,6 +72,7 @@ class GtkHooks:
         view.connect("decide-policy", decider.on_decide_policy)
         view.connect("decide-policy", theirs)
         view.connect("load-failed", decider.on_load_failed)
+        view.connect("create", decider.on_create)
         if dev:
             _add_inspector_shortcut(window.native, view)
 
@@ -116,18 +117,13 @@ class _Decider:
             return self._on_response(decision)
         action = decision.get_navigation_action()
         url = action.get_request().get_uri() or ""
-        import sys; print("DEBUG", kind.value_nick, url, action.get_navigation_type().value_nick, action.is_user_gesture(), file=sys.stderr)
         if self._trust_next:
             self._trust_next = False
             decision.use()
             return True
         if kind == self._kinds.NEW_WINDOW_ACTION:
-            verdict = self._policy.decide(url, main_frame=True, new_window=True)
             decision.ignore()
-            if verdict is Verdict.ALLOW:
-                view.load_uri(url)
-            else:
-                carry_out(verdict, url)
+            self._new_window(view, url)
             return True
         as_window = self._policy.decide(url, main_frame=True)
         as_frame = self._policy.decide(url, main_frame=False)
@@ -143,6 +139,22 @@ class _Decider:
         else:
             decision.ignore()
         return True
+
+    def on_create(self, view: Any, action: Any) -> None:
+        """``window.open()`` asks for a new view here (links with a target go through policy first).
+
+        No view is ever created: the URL goes where a new-window navigation's verdict says.
+        """
+        url = action.get_request().get_uri() or ""
+        self._new_window(view, url)
+        return None
+
+    def _new_window(self, view: Any, url: str) -> None:
+        verdict = self._policy.decide(url, main_frame=True, new_window=True)
+        if verdict is Verdict.ALLOW:
+            view.load_uri(url)
+        else:
+            carry_out(verdict, url)
 
     def _on_response(self, decision: Any) -> bool:
         url = decision.get_response().get_uri() or ""

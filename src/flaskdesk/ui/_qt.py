@@ -150,7 +150,10 @@ class QtHooks:
         # first. "Allow all" is what routes every such URL through navigationRequested above
         # (Qt asks the page before opening anything), where the policy refuses all but mailto:.
         web_settings = _qt("QtWebEngineCore").QWebEngineSettings
-        page.settings().setUnknownUrlSchemePolicy(web_settings.UnknownUrlSchemePolicy.AllowAllUnknownUrlSchemes)
+        settings = page.settings()
+        settings.setUnknownUrlSchemePolicy(web_settings.UnknownUrlSchemePolicy.AllowAllUnknownUrlSchemes)
+        # Popups only from a user's click, as in WebKitGTK and browsers (no browser-tab spam).
+        settings.setAttribute(web_settings.WebAttribute.JavascriptCanOpenWindows, False)
         new_window_page = _new_window_page(profile, browser, policy, load_here)
         page.nav_handler = new_window_page
         if dev:
