@@ -346,13 +346,14 @@ class _Session:
         try:
             raw = self.window.evaluate_js(script)
         except Exception as error:
-            raise CommandError("JavaScriptError", f"the page did not run the script: {error}") from None
+            raise CommandError("ScriptNotRun", f"the page did not run the script: {error}") from None
         try:
             answer = json.loads(raw) if isinstance(raw, str) else None
         except ValueError:
             answer = None
         if not isinstance(answer, dict):
-            raise CommandError("JavaScriptError", f"unexpected answer from the page: {raw!r:.200}")
+            # A script that does not parse (or that the page's CSP refused) runs nothing at all.
+            raise CommandError("ScriptNotRun", f"unexpected answer from the page: {raw!r:.300}")
         if not answer.get("ok"):
             raise CommandError(
                 str(answer.get("name") or "Error"), str(answer.get("message")), stack=answer.get("stack")
@@ -453,10 +454,25 @@ class _Session:
         return self.current_url()
 
     def cmd_eval(self, js: str, timeout: float = 10.0) -> Any:
-        """Evaluate ``js`` in the page (global scope); a promise is awaited up to ``timeout``."""
+        """Evaluate the expression ``js`` in the page; a promise is awaited up to ``timeout``.
+
+        The expression is placed in the script itself, never passed to ``eval()``: the guard's CSP
+        forbids ``unsafe-eval``, and a test must see the page exactly as the user does.
+        """
+        if not isinstance(js, str) or not js.strip():
+            raise CommandError("BadRequest", "eval needs a JavaScript expression")
         self._pending += 1
         key = f"p{self._pending}"
-        first = self.run(_EVAL, js=js, key=key)
+        try:
+            first = self.run(_EVAL_HEAD + js + _EVAL_TAIL, key=key)
+        except CommandError as error:
+            if error.name != "ScriptNotRun":
+                raise
+            raise CommandError(
+                "SyntaxError",
+                f"the page did not run the script ({error.message}); evaluate() takes one JavaScript "
+                "expression: write statements as (() => { ...; return value; })()",
+            ) from None
         if not (isinstance(first, dict) and first.get("pending")):
             return _unwrap(first)
         deadline = time.monotonic() + timeout
@@ -592,12 +608,18 @@ _FILL = (
 )
 
 # A value the page can serialise becomes {value}; a thrown error {error}; a promise {pending}.
-_EVAL = (
+# A value the page can serialise becomes {value}; a thrown error {error}; a promise {pending}.
+# The user's expression goes between head and tail, on lines of its own (a trailing // comment
+# cannot swallow the closing parenthesis).
+_EVAL_HEAD = (
     "function ser(v){if(v===undefined)return null;try{return JSON.parse(JSON.stringify(v));}"
     "catch(e){return String(v);}}"
     "function err(e){return {name:String((e&&e.name)||'Error'),message:String((e&&e.message)||e),"
     "stack:e&&e.stack?String(e.stack):null};}"
-    "var v;try{v=(0,eval)(p.js);}catch(e){return {error:err(e)};}"
+    "var v;try{v=(function(){return (\n"
+)
+_EVAL_TAIL = (
+    "\n);}).call(window);}catch(e){return {error:err(e)};}"
     "if(v&&typeof v.then==='function'){var s=window.__flaskdeskSettled||(window.__flaskdeskSettled={});"
     "v.then(function(x){s[p.key]={value:ser(x)};},function(e){s[p.key]={error:err(e)};});"
     "return {pending:true};}"
@@ -609,9 +631,14 @@ _SETTLED = (
     "if(r!==undefined||p.drop){delete s[p.key];}return r===undefined?null:r;"
 )
 
-# Idempotent: installs window.onerror/unhandledrejection listeners once per page and hands over
-# (and forgets) what they caught since the last sweep.
+# Idempotent: installs error/unhandledrejection listeners once per page and hands over (and
+# forgets) what they caught since the last sweep. A page whose flaskdesk.js keeps its own early
+# record (``flaskdesk._errors``, filled from before the page's scripts run) is read from there
+# instead, so errors thrown while the page loads are not missed.
 _ERROR_HOOK = (
+    "var early=window.flaskdesk&&Array.isArray(window.flaskdesk._errors)?window.flaskdesk._errors:null;"
+    "if(early){return early.splice(0,early.length).map(function(x){"
+    "if(!x.url)x.url=location.pathname+location.search;return x;});}"
     "var h=window.__flaskdeskErrors;"
     "if(!h){h=window.__flaskdeskErrors={caught:[]};"
     "var push=function(x){x.url=location.pathname+location.search;if(h.caught.length<200)h.caught.push(x);};"

@@ -3,12 +3,16 @@
 Two pieces, usable apart:
 
 * :class:`DevReloader` watches folders (inotify through ``ctypes`` on Linux, a 50 ms stat poll
-  elsewhere), sorts each batch of changes into *python* (re-import the app), *template* (clear
-  Jinja's cache, reload the page) or *style* (swap the page's stylesheets in place), and calls back.
+  elsewhere), sorts each batch of changes into *python* (re-import the app), *template* or
+  *style* (clear Jinja's cache, reload the page), and calls back.
 * :class:`LiveApp` is the stable WSGI callable the guard wraps in dev mode. It forwards to the
   current app, and on a Python change purges the project's modules from :data:`sys.modules`,
   loads the app again and swaps it in; when that fails, it serves a page with the error until the
   next good save. The window is never recreated, so it keeps its size and position.
+
+The window is refreshed by navigating it to the URL it shows (``load_url``), not with
+``evaluate_js``: pywebview runs scripts through ``eval``, which the guard's Content-Security-Policy
+(no ``'unsafe-eval'``) rightly refuses.
 
 Runtime module: it imports neither ``app/`` nor ``ui/`` (launch.py joins them) and no tooling.
 """
@@ -35,6 +39,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from flask import Flask
 
@@ -63,14 +68,9 @@ _NOISE_PREFIXES = (".#", "#")
 #: Suffixes that count as templates anywhere in a watched tree (outside templates/ and static/).
 TEMPLATE_SUFFIXES = frozenset({".html", ".htm", ".jinja", ".jinja2", ".j2", ".xml", ".svg"})
 
-#: JavaScript that re-fetches the page's same-origin stylesheets without reloading the page.
-RESTYLE_JS = (
-    "(function(){var n=0;document.querySelectorAll('link[rel~=\"stylesheet\"]').forEach(function(l){"
-    "var u=new URL(l.href,location.href);if(u.origin!==location.origin)return;"
-    "u.searchParams.set('__flaskdesk_reload',String(Date.now()));l.href=u.href;n++;});"
-    "if(!n)location.reload();})()"
-)
-RELOAD_JS = "location.reload()"
+#: The guard's reserved prefix and its launch endpoint (a refresh never reuses the launch URL).
+_INTERNAL_PREFIX = "/__flaskdesk__/"
+_LAUNCH_PATH = _INTERNAL_PREFIX + "launch"
 
 
 def is_noise(path: Path) -> bool:
@@ -535,13 +535,17 @@ class DevReloader:
             kinds = self._kinds(changed)
             if not kinds:
                 continue
-            first = time.perf_counter()
-            if self.debounce > 0:
-                while not self._stopping.is_set() and time.perf_counter() - first < self.max_batch:
-                    more = self._kinds(source.read(self.debounce))
-                    if not more:
-                        break
+            first = last = time.perf_counter()
+            # Collect until `debounce` passes with no further relevant change (or max_batch).
+            while self.debounce > 0 and not self._stopping.is_set():
+                now = time.perf_counter()
+                quiet_left = self.debounce - (now - last)
+                if quiet_left <= 0 or now - first >= self.max_batch:
+                    break
+                more = self._kinds(source.read(min(quiet_left, self.max_batch - (now - first))))
+                if more:
                     kinds.update(more)
+                    last = time.perf_counter()
             if self._stopping.is_set():
                 return
             self._dispatch(batch_kind(kinds.values()), frozenset(kinds), first)
@@ -676,14 +680,57 @@ def loader_for(app: Flask) -> Callable[[], Flask] | None:
     return reimport
 
 
+def _configured_extra(app: Flask, base: Path | None) -> tuple[tuple[str, ...], Path | None]:
+    """``[tool.flaskdesk] dev-reload-extra`` of the app's project, and the folder it is relative to."""
+    from .settings import project_config_for
+
+    try:
+        project = project_config_for(app.root_path)
+    except Exception:  # a broken pyproject.toml is reported by the launch, not here
+        log.debug("dev mode: could not read dev-reload-extra", exc_info=True)
+        return (), base
+    if project is None:
+        return (), base
+    return tuple(project.dev_reload_extra or ()), base or project.root
+
+
 def _served_as_is(app: Flask) -> WSGIApplication:
     return app
 
 
-class ScriptRunner(Protocol):
-    """What the dev loop needs from a window: run a line of JavaScript in its page."""
+class WindowLike(Protocol):
+    """What the dev loop needs from a window (``ui.window.WindowHandle`` satisfies it)."""
 
-    def evaluate_js(self, script: str) -> object: ...
+    def load_url(self, url: str) -> None: ...
+
+    def get_current_url(self) -> str | None: ...
+
+
+def refresh_url(current: str | None, origin: str | None = None) -> str | None:
+    """The URL to load to show a fresh copy of the page at ``current``.
+
+    The launch URL (``/__flaskdesk__/launch?token=...&next=/path``) becomes its ``next`` page, any
+    other internal URL becomes ``/``; a URL on another origin (or none) gives ``None``.
+    """
+    if not current:
+        return None
+    parts = urlsplit(current)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    here = f"{parts.scheme}://{parts.netloc}"
+    if origin is not None and here != origin.rstrip("/"):
+        return None
+    if parts.path == _LAUNCH_PATH:
+        nexts = parse_qs(parts.query).get("next", ["/"])
+        target = (
+            nexts[0]
+            if len(nexts) == 1 and nexts[0].startswith("/") and not nexts[0].startswith("//")
+            else "/"
+        )
+        return here + target
+    if parts.path.startswith(_INTERNAL_PREFIX):
+        return here + "/"
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
 
 
 @dataclass
@@ -698,11 +745,14 @@ class LiveApp:
     """The WSGI callable the guard wraps in dev mode; it forwards to the current app.
 
     ``wrap`` turns a Flask app into what is served (the Werkzeug debugger around it);
-    ``load`` loads the app afresh (default: :func:`loader_for`); ``desktop`` is the Desktop the
-    launch started with, used when the reloaded app has none of its own. :meth:`reload_python`
-    and :meth:`reload_templates` are :class:`DevReloader`'s callbacks; :meth:`attach_window` gives
-    it the window to refresh. Swapping is a single attribute assignment, so requests in flight
-    finish on the app they started on.
+    ``load`` loads the app afresh (default: :func:`loader_for`; pass your own when you know the
+    target, e.g. ``module:create_app("arg")``); ``desktop`` is the Desktop the launch started
+    with, used when the reloaded app has none of its own. ``extra`` adds paths (relative to
+    ``base``) whose change reloads the app; by default ``[tool.flaskdesk] dev-reload-extra``.
+
+    :meth:`start` watches the files, :meth:`attach_window` (the ``on_shown`` callback) gives it
+    the window to refresh, :meth:`stop` ends both. Swapping is a single attribute assignment, so
+    requests in flight finish on the app they started on.
     """
 
     def __init__(
@@ -713,20 +763,45 @@ class LiveApp:
         wrap: Callable[[Flask], WSGIApplication] | None = None,
         load: Callable[[], Flask] | None = None,
         roots: Iterable[Path] = (),
-        extra: Iterable[str | os.PathLike[str]] = (),
+        extra: Iterable[str | os.PathLike[str]] | None = None,
         base: Path | None = None,
     ) -> None:
         self.wrap: Callable[[Flask], WSGIApplication] = wrap or _served_as_is
         self.load = load or loader_for(app)
+        if extra is None:
+            extra, base = _configured_extra(app, base)
         self.extra = tuple(extra)
         self.base = base
-        self._state = _State(app=app, wsgi=self.wrap(app), desktop=desktop)
+        self._state = _State(app=app, wsgi=self._serve(app), desktop=desktop)
         self._good = self._state
         self._lock = threading.Lock()
-        self._window: ScriptRunner | None = None
+        self._window: WindowLike | None = None
+        self._origin: str | None = None
         self.plan = plan_for_app(app, self.extra, base=base)
         self._purge_roots = _unique([*self.plan.source_dirs, *roots])
+        self._reloader: DevReloader | None = None
         self.reloads = 0
+
+    def _serve(self, app: Flask) -> WSGIApplication:
+        # Dev mode always serves fresh files: templates checked on every render, static files
+        # revalidated (an app's long SEND_FILE_MAX_AGE_DEFAULT would hide CSS edits).
+        app.config["TEMPLATES_AUTO_RELOAD"] = True
+        app.jinja_env.auto_reload = True
+        app.config["SEND_FILE_MAX_AGE_DEFAULT"] = None
+        return self.wrap(app)
+
+    def start(self, **options: Any) -> None:
+        """Start watching the app's files (``options`` go to :class:`DevReloader`)."""
+        if self._reloader is None:
+            self._reloader = self.reloader(**options)
+            self._reloader.start()
+
+    def stop(self) -> None:
+        """Stop watching and forget the window (safe to call twice)."""
+        self._window = None
+        reloader, self._reloader = self._reloader, None
+        if reloader is not None:
+            reloader.stop()
 
     # WSGI ---------------------------------------------------------------------------------------
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -743,21 +818,34 @@ class LiveApp:
         return self._good.app
 
     @property
+    def desktop(self) -> Any:
+        """The Desktop of the app being served (run its teardown when the window closes)."""
+        return self._good.desktop
+
+    @property
     def error(self) -> BaseException | None:
         """Why the last reload failed, or ``None`` when the current code loaded."""
         return self._state.error
 
     # window ---------------------------------------------------------------------------------------
-    def attach_window(self, window: ScriptRunner | None) -> None:
-        """The window to refresh after a change (``on_shown``'s handle); ``None`` detaches it."""
-        self._window = window
+    def attach_window(self, window: WindowLike | None, origin: str | None = None) -> None:
+        """The window to refresh after a change (``on_shown``'s handle); ``None`` detaches it.
 
-    def refresh_window(self, script: str = RELOAD_JS) -> None:
+        ``origin`` (the server's URL) keeps a refresh from ever reloading a page of another origin.
+        """
+        self._window = window
+        if origin is not None:
+            self._origin = origin
+
+    def refresh_window(self) -> None:
+        """Show the current page afresh: navigate the window to the URL it shows."""
         window = self._window
         if window is None:
             return
         try:
-            window.evaluate_js(script)
+            url = refresh_url(window.get_current_url(), self._origin)
+            if url is not None:
+                window.load_url(url)
         except Exception:
             log.exception("dev mode: could not refresh the window")
 
@@ -765,17 +853,13 @@ class LiveApp:
     def reload_templates(self) -> None:
         """A template or static file changed: drop Jinja's compiled templates, reload the page."""
         self._clear_template_cache(self._good.app)
-        self.refresh_window(RELOAD_JS)
-
-    def reload_styles(self) -> None:
-        """Only stylesheets changed: swap them in the page without a reload (state is kept)."""
-        self.refresh_window(RESTYLE_JS)
+        self.refresh_window()
 
     def reload_python(self) -> None:
         """Python changed: re-import the app and serve the new one (or its error), reload the page."""
         with self._lock:
             self._reload_python()
-        self.refresh_window(RELOAD_JS)
+        self.refresh_window()
 
     def _reload_python(self) -> None:
         if self.load is None:
@@ -787,14 +871,20 @@ class LiveApp:
             app = self.load()
             if not isinstance(app, Flask):
                 raise TypeError(f"reloading gave {type(app).__name__}, not a Flask app")
-            desktop = app.extensions.get("flaskdesk") or self._good.desktop
+            desktop = app.extensions.get("flaskdesk")
+            if desktop is None:
+                # A plain Flask app (`flask desktop`): give it the launch's Desktop, as the launcher did.
+                desktop = self._good.desktop
+                init_app = getattr(desktop, "init_app", None)
+                if callable(init_app):
+                    init_app(app)
             relocate = getattr(desktop, "relocate_instance_path", None)
             if callable(relocate):
                 relocate(app)
             bridge = getattr(desktop, "bridge", None)
             if bridge is not None:
                 bridge.context = app.app_context
-            state = _State(app=app, wsgi=self.wrap(app), desktop=desktop)
+            state = _State(app=app, wsgi=self._serve(app), desktop=desktop)
         except BaseException as error:  # a SyntaxError, the factory raising, even SystemExit
             if isinstance(error, KeyboardInterrupt):
                 raise
@@ -806,9 +896,10 @@ class LiveApp:
         self._state = self._good = state
         self.reloads += 1
         log.info(
-            "dev mode: app reloaded in %.0f ms (%d modules re-imported)",
+            "dev mode: app reloaded in %.0f ms (%d modules dropped, %d imported)",
             (time.perf_counter() - started) * 1000,
             len(purged),
+            len(project_modules(self._purge_roots)),
         )
 
     @staticmethod
@@ -823,7 +914,6 @@ class LiveApp:
             roots=list(self.plan.roots),
             on_templates=self.reload_templates,
             on_python=self.reload_python,
-            on_styles=self.reload_styles,
             classify=self.plan.classify,
             **options,
         )
@@ -857,19 +947,25 @@ class ErrorApp:
 
 
 def reload_error_page(error: BaseException, text: str, *, nonce: str = "") -> str:
-    """The page shown while the code does not load: where, what, and the whole traceback."""
+    """The page shown while the code does not load: where, what, and the whole traceback.
+
+    A :class:`SyntaxError` anywhere in the chain (the loader wraps import errors) is shown with
+    its file, line and a caret under the offending spot.
+    """
+    shown = _find_syntax_error(error) or error
     where = ""
-    if isinstance(error, SyntaxError) and error.filename:
-        raw = (error.text or "").rstrip("\n")
+    if isinstance(shown, SyntaxError) and shown.filename:
+        raw = (shown.text or "").rstrip("\n")
         line = raw.lstrip()
         caret = ""
-        if error.offset and line:
-            caret = "\n" + " " * max(error.offset - 1 - (len(raw) - len(line)), 0) + "^"
+        if shown.offset and line:
+            caret = "\n" + " " * max(shown.offset - 1 - (len(raw) - len(line)), 0) + "^"
         where = (
-            f"<p class=where>{html.escape(error.filename)}, line {error.lineno}</p>"
+            f"<p class=where>{html.escape(shown.filename)}, line {shown.lineno}</p>"
             f"<pre class=code>{html.escape(line)}{html.escape(caret)}</pre>"
         )
-    title = f"{type(error).__name__}: {error.msg if isinstance(error, SyntaxError) else error}"
+    message = shown.msg if isinstance(shown, SyntaxError) else str(shown)
+    title = f"{type(shown).__name__}: {message}"
     nonce_attr = f' nonce="{html.escape(nonce)}"' if nonce else ""
     return (
         "<!doctype html><html><head><meta charset=utf-8><title>Reload failed</title>"
@@ -881,3 +977,14 @@ def reload_error_page(error: BaseException, text: str, *, nonce: str = "") -> st
         "<p class=hint>The app could not be reloaded. Fix the code and save: this page reloads by itself.</p>"
         f"<pre class=tb>{html.escape(text)}</pre></body></html>"
     )
+
+
+def _find_syntax_error(error: BaseException) -> SyntaxError | None:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, SyntaxError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None

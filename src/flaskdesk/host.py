@@ -79,7 +79,7 @@ class Host:
                     f"Cannot run {args[0]!r}: the program was not found. Install it or check your PATH."
                 ) from error
             try:
-                assert proc.stdout is not None  # noqa: S101 - guaranteed by stdout=PIPE
+                assert proc.stdout is not None
                 for raw in proc.stdout:
                     line = raw.rstrip("\r\n")
                     lines.append(line)

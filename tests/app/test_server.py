@@ -55,17 +55,17 @@ def get(server: Server, path: str = "/") -> tuple[int, bytes]:
         conn.close()
 
 
-def wait_until_refused(server: Server, within: float = 2.0) -> None:
+def wait_until_refused(server: Server, within: float = 3.0) -> None:
     """Return once the port refuses connections (the listener is closed)."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         try:
-            with socket.create_connection((server.host, server.port), timeout=1):
+            with socket.create_connection((server.host, server.port), timeout=0.5):
                 pass
         except ConnectionRefusedError:
             return
-        except ConnectionResetError:
-            pass  # the listener closed during this handshake: the next attempt is refused
+        except (ConnectionResetError, TimeoutError):
+            pass  # the listener closed during this handshake (reset, or SYN dropped): try again
         time.sleep(0.01)
     pytest.fail(f"{server.url} still accepts connections")
 
@@ -148,6 +148,12 @@ def test_a_taken_port_raises_server_error_saying_what_to_do() -> None:
 def test_an_unresolvable_host_raises_server_error() -> None:
     with pytest.raises(ServerError, match="does not resolve"):
         Server(text_app(b"ok"), host="no-such-host.invalid")
+
+
+@pytest.mark.parametrize("port", [-1, 70000])
+def test_a_port_out_of_range_raises_server_error(port: int) -> None:
+    with pytest.raises(ServerError, match="port=0"):
+        Server(text_app(b"ok"), port=port)
 
 
 def test_ipv6_loopback_url_has_brackets() -> None:

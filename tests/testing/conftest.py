@@ -76,10 +76,19 @@ def create_app():
     def broken():
         from flask import render_template_string
 
+        # Fails when the button is clicked: an uncaught error and a promise nobody handles.
+        script = (
+            "document.getElementById('explode').addEventListener('click', function () {"
+            "  Promise.reject(new Error('nobody caught me'));"
+            "  undefinedThing.run();"
+            "});"
+        )
         return render_template_string(
             PAGE.format(
                 title="Broken",
-                body='<p id="ok">still here</p><script nonce="{{ csp_nonce() }}">undefinedThing.run();</script>',
+                body='<button id="explode">Explode</button><script nonce="{{ csp_nonce() }}">'
+                + script
+                + "</script>",
             )
         )
 

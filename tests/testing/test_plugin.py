@@ -8,7 +8,9 @@ import pytest
 from .conftest import RunPytest
 
 
-def test_desktop_app_is_the_project_app_configured_for_testing(run: RunPytest, pytester: pytest.Pytester) -> None:
+def test_desktop_app_is_the_project_app_configured_for_testing(
+    run: RunPytest, pytester: pytest.Pytester
+) -> None:
     pytester.makepyfile(
         """
         from pathlib import Path
@@ -64,7 +66,9 @@ def test_desktop_app_without_an_app_says_how_to_name_one(pytester: pytest.Pytest
     pytester.makepyfile("def test_app(desktop_app):\n    pass\n")
     result = pytester.runpytest(*plugin_args(), "-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*desktop_app: No app to run: pass --app module:app*FLASK_APP*[tool.flaskdesk]*"])
+    result.stdout.fnmatch_lines(
+        ["*desktop_app: No app to run: pass --app module:app*FLASK_APP*[tool.flaskdesk]*"]
+    )
     result.stdout.no_fnmatch_line("*Traceback*")
 
 
@@ -75,7 +79,9 @@ def test_desktop_app_failing_assertion(run: RunPytest, pytester: pytest.Pytester
     result.stdout.fnmatch_lines(["*assert False is True*"])
 
 
-def test_desktop_client_goes_through_the_guard_as_the_window(run: RunPytest, pytester: pytest.Pytester) -> None:
+def test_desktop_client_goes_through_the_guard_as_the_window(
+    run: RunPytest, pytester: pytest.Pytester
+) -> None:
     pytester.makepyfile(
         """
         def test_page(desktop_client):
@@ -98,10 +104,10 @@ def test_desktop_client_goes_through_the_guard_as_the_window(run: RunPytest, pyt
             assert "Hi grace" in response.get_data(as_text=True)
 
         def test_the_guard_still_refuses_what_the_window_would_never_send(desktop_client):
-            assert desktop_client.post("/remember", json={}, headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
-            assert desktop_client.post(
-                "/remember", json={}, headers={"Origin": "http://evil.example"}
-            ).status_code == 403
+            cross_site = {"Sec-Fetch-Site": "cross-site"}
+            assert desktop_client.post("/remember", json={}, headers=cross_site).status_code == 403
+            evil = {"Origin": "http://evil.example"}
+            assert desktop_client.post("/remember", json={}, headers=evil).status_code == 403
         """
     )
     run().assert_outcomes(passed=4)
@@ -117,7 +123,9 @@ def test_desktop_client_failure_shows_the_response(run: RunPytest, pytester: pyt
     )
     result = run()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*AssertionError: <!doctype html>*", "*<title>404 Not Found</title>*", "*assert 404 == 200*"])
+    result.stdout.fnmatch_lines(
+        ["*AssertionError: <!doctype html>*", "*<title>404 Not Found</title>*", "*assert 404 == 200*"]
+    )
 
 
 def test_desktop_bridge_mirrors_flaskdesk_api(run: RunPytest, pytester: pytest.Pytester) -> None:
@@ -133,7 +141,7 @@ def test_desktop_bridge_mirrors_flaskdesk_api(run: RunPytest, pytester: pytest.P
         @pytest.mark.parametrize(
             ("call", "name", "message"),
             [
-                (lambda b: b.add(2, "3"), "TypeError", "add(): argument 'b' must be number (int), not string"),
+                (lambda b: b.add(2, "3"), "TypeError", "add(): argument 'b' must be number (int), not str*"),
                 (lambda b: b.add(2), "TypeError", "add(): missing a required argument: 'b'"),
                 (lambda b: b.nothing(), "LookupError", "no function named 'nothing' is exposed"),
                 (lambda b: b.call("__class__"), "LookupError", "no function named '__class__' is exposed"),
@@ -194,4 +202,6 @@ def test_frozen_app_with_a_wrong_path_fails(run: RunPytest, pytester: pytest.Pyt
     pytester.makepyfile("def test_frozen(frozen_app):\n    pass\n")
     result = run("--flaskdesk-frozen", "nowhere/app")
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*frozen_app: */nowhere/app (from --flaskdesk-frozen/$FLASKDESK_FROZEN) does not exist*"])
+    result.stdout.fnmatch_lines(
+        ["*frozen_app: */nowhere/app (from --flaskdesk-frozen/$FLASKDESK_FROZEN) does not exist*"]
+    )

@@ -4,9 +4,9 @@ Why these directives (see ``SECURITY.md`` for the threat model):
 
 * ``script-src 'self' 'nonce-…'`` — an XSS hole in the app must not become code execution with
   access to the JS bridge, so only same-origin script files and inline scripts that carry this
-  response's nonce run. No ``'unsafe-eval'``: pywebview's own injected code never needs it as
-  flaskdesk uses pywebview (we do not use pywebview's ``js_api`` / ``evaluate_js``; see
-  ``SECURITY.md``).
+  response's nonce run. No ``'unsafe-eval'``: pywebview's injected scripts run outside
+  ``script-src``; only its string-compiling helpers (``Window.evaluate_js``, ``js_api``) need it,
+  and flaskdesk uses ``run_js`` and its own HTTP bridge instead (measured; see ``SECURITY.md``).
 * ``style-src 'self' 'unsafe-inline'`` — inline styles are everywhere in Flask templates, and
   pywebview injects ``<style>`` elements itself (``load_css``, ``text_select=False``). The risk
   that remains, CSS-based exfiltration, needs a request to another origin, which ``img-src``,

@@ -369,10 +369,8 @@ class Guard:
                     _close(result)
                     return self._page(start_response, status, _ERROR_PAGE, exchange)
                 head, chunks = [body], iter(())
-            if inject and self._should_inject(headers, exchange, code):
-                body = b"".join([*head, *chunks])
-                assert exchange.script_src is not None
-                body = _inject(body, exchange.script_src, exchange.nonce)
+            if inject and exchange.script_src and self._should_inject(headers, exchange, code):
+                body = _inject(b"".join([*head, *chunks]), exchange.script_src, exchange.nonce)
                 headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
                 headers.append(("Content-Length", str(len(body))))
                 head, chunks = [body], iter(())

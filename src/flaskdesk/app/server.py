@@ -354,6 +354,10 @@ class _Count:
 def _bind(host: str, port: int) -> socket.socket:
     """Bind and listen on ``host:port``, or raise a :class:`ServerError` that says what to do."""
     where = f"{host}:{port}"
+    if not 0 <= port <= 65535:  # getaddrinfo would silently wrap 70000 to 4464
+        raise ServerError(
+            f"Cannot serve the app on {where}: ports run from 1 to 65535; use port=0 to let the OS pick."
+        )
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICSERV)
     except (OSError, UnicodeError) as error:
@@ -363,7 +367,11 @@ def _bind(host: str, port: int) -> socket.socket:
         ) from error
     last: OSError | None = None
     for family, kind, proto, _name, address in infos:
-        sock = socket.socket(family, kind, proto)
+        try:
+            sock = socket.socket(family, kind, proto)
+        except OSError as error:  # e.g. IPv6 disabled
+            last = error
+            continue
         try:
             exclusive = getattr(socket, "SO_EXCLUSIVEADDRUSE", None)  # Windows only
             if exclusive is not None:

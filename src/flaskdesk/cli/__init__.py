@@ -11,6 +11,7 @@ import sys
 import click
 
 from ..errors import FlaskdeskError
+from .build import build_command
 from .doctor import doctor_command
 from .new import new_command
 from .run import run_command
@@ -25,6 +26,7 @@ def cli() -> None:
 cli.add_command(new_command)
 cli.add_command(run_command)
 cli.add_command(doctor_command)
+cli.add_command(build_command)
 
 
 def main(argv: list[str] | None = None) -> None:

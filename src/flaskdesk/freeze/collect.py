@@ -156,28 +156,28 @@ def assets_from_report(report: Mapping[str, Any], project_root: Path) -> AppAsse
             pathex.append(base)
 
     datas: list[DataEntry] = []
-    for name, folder in sorted(packages.items()):
-        dest = bundle_dest(folder, bases) or name
+    for package, folder in sorted(packages.items()):
+        dest = bundle_dest(folder, bases) or package
         datas.extend(package_data(folder, dest))
         if _is_inside(folder, project_root):
             sources.extend(_source_files(folder))
 
     folders: list[Folder] = []
-    covered = [folder for folder in packages.values()]
+    covered = list(packages.values())
     for row in report["folders"]:
         path = Path(row["path"])
-        dest = bundle_dest(path, bases)
-        folders.append(Folder(row["kind"], row["owner"], path, dest))
+        folder_dest = bundle_dest(path, bases)
+        folders.append(Folder(row["kind"], row["owner"], path, folder_dest))
         if any(_is_inside(path, c) for c in covered):
             continue
-        if dest is None:
+        if folder_dest is None:
             warnings.append(
-                f"The {row['kind']} folder {path} ({row['owner']}) is outside every importable package, so the "
-                "frozen app cannot find it at the same place: move it inside your package, or build its path "
-                "from your module's __file__ / app.root_path."
+                f"The {row['kind']} folder {path} ({row['owner']}) is outside every importable package, "
+                "so the frozen app cannot find it at the same place: move it inside your package, or "
+                "build its path from your module's __file__ / app.root_path."
             )
             continue
-        datas.append(DataEntry(path, dest))
+        datas.append(DataEntry(path, folder_dest))
         covered.append(path)
 
     modules = []

@@ -14,14 +14,19 @@ import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from email.message import Message
 from importlib import metadata
 from pathlib import Path, PurePosixPath
+from typing import cast
 
 #: A PyInstaller TOC entry: (name or destination, source path, type code).
 TocEntry = tuple[str, str, str]
 
 _NOTICE_FILE = re.compile(r"^(LICEN[CS]E|COPYING|NOTICE|COPYRIGHT|AUTHORS)", re.IGNORECASE)
 _GPL = re.compile(r"\bA?GPL|General Public License", re.IGNORECASE)
+#: Licences whose metadata is incomplete. PyInstaller declares only "GPLv2", but its bootloader
+#: (the part that ships) carries an exception allowing any licence for the frozen program.
+LICENSE_OVERRIDES = {"pyinstaller": "GPL-2.0-or-later WITH Bootloader-exception"}
 _WEAK = re.compile(r"\bLGPL|Lesser General Public|Library General Public|exception", re.IGNORECASE)
 
 
@@ -36,8 +41,8 @@ class Notice:
     files: tuple[str, ...]
 
 
-def declared_license(meta: metadata.PackageMetadata) -> str:
-    """The licence a distribution declares: ``License-Expression``, else a short ``License``, else classifiers.
+def declared_license(meta: Message) -> str:
+    """A distribution's declared licence: ``License-Expression``, else a short ``License``, else classifiers.
 
     Some distributions paste their whole licence text into ``License``; the first line is kept
     only when nothing better is declared.
@@ -78,6 +83,38 @@ def distributions_for(names: Iterable[str], mapping: Mapping[str, Sequence[str]]
     return sorted(found, key=str.lower)
 
 
+def top_level_map(distributions: Iterable[metadata.Distribution] | None = None) -> dict[str, list[str]]:
+    """Import name → distributions installing files under it.
+
+    Unlike :func:`importlib.metadata.packages_distributions` (which, before Python 3.12, infers
+    names from ``.py`` files only), every recorded file counts: ``PyQt6-WebEngine`` and
+    ``PyQt6-Qt6`` ship only compiled modules and Qt itself under ``PyQt6/``.
+    """
+    mapping: dict[str, list[str]] = {}
+    for dist in metadata.distributions() if distributions is None else distributions:
+        name = dist.metadata["Name"]
+        if not name:
+            continue
+        tops: set[str] = set()
+        declared = dist.read_text("top_level.txt")
+        if declared:
+            tops.update(line.strip() for line in declared.splitlines() if line.strip())
+        for file in dist.files or ():
+            parts = PurePosixPath(str(file)).parts
+            if (
+                len(parts) > 1
+                and parts[0] != ".."
+                and not parts[0].endswith((".dist-info", ".egg-info", ".data"))
+            ):
+                tops.add(parts[0])
+            elif len(parts) == 1 and parts[0].endswith((".py", ".so", ".pyd")):
+                tops.add(parts[0].split(".")[0])
+        for top in tops:
+            if name not in mapping.setdefault(top, []):
+                mapping[top].append(name)
+    return mapping
+
+
 def _copy_notices(dist: metadata.Distribution, out_dir: Path) -> list[Path]:
     written: list[Path] = []
     for file in dist.files or ():
@@ -96,8 +133,14 @@ def _copy_notices(dist: metadata.Distribution, out_dir: Path) -> list[Path]:
     return written
 
 
-def write_notices(distributions: Iterable[str], out_dir: Path) -> list[Notice]:
-    """Copy each distribution's licence files to ``out_dir/<dist>-<version>/`` and write the index."""
+def write_notices(
+    distributions: Iterable[str], out_dir: Path, *, overrides: Mapping[str, str] | None = None
+) -> list[Notice]:
+    """Copy each distribution's licence files to ``out_dir/<dist>-<version>/`` and write the index.
+
+    ``overrides`` replaces the declared licence of a distribution (lower-case name) whose metadata
+    says less than its licence does.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     notices: list[Notice] = []
     for name in distributions:
@@ -111,7 +154,8 @@ def write_notices(distributions: Iterable[str], out_dir: Path) -> list[Notice]:
         files = _copy_notices(dist, folder)
         if not files:
             folder.rmdir()
-        license_text = declared_license(dist.metadata)
+        declared = declared_license(cast(Message, dist.metadata))
+        license_text = (overrides or {}).get(str(dist.metadata["Name"]).lower()) or declared
         notices.append(
             Notice(
                 distribution=str(dist.metadata["Name"]),
@@ -121,14 +165,21 @@ def write_notices(distributions: Iterable[str], out_dir: Path) -> list[Notice]:
                 files=tuple(sorted(p.relative_to(out_dir).as_posix() for p in files)),
             )
         )
-    python_license = Path(sys.base_prefix) / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "LICENSE.txt"
+    python_license = (
+        Path(sys.base_prefix) / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "LICENSE.txt"
+    )
     if python_license.is_file():
         folder = out_dir / f"Python-{sys.version_info[0]}.{sys.version_info[1]}.{sys.version_info[2]}"
         folder.mkdir(exist_ok=True)
         (folder / "LICENSE.txt").write_bytes(python_license.read_bytes())
         notices.append(
-            Notice("Python", ".".join(map(str, sys.version_info[:3])), "PSF-2.0", False,
-                   (f"{folder.name}/LICENSE.txt",))
+            Notice(
+                "Python",
+                ".".join(map(str, sys.version_info[:3])),
+                "PSF-2.0",
+                False,
+                (f"{folder.name}/LICENSE.txt",),
+            )
         )
     index = ["Third-party software in this application, and the licences it is distributed under.", ""]
     index += [
@@ -157,8 +208,8 @@ def license_notices(
         for path in sorted(folder.rglob("*"), reverse=True):
             path.rmdir() if path.is_dir() else path.unlink()
     names = top_level_names(pure, binaries, datas)
-    dists = distributions_for(names, metadata.packages_distributions())
-    notices = write_notices([*dists, "pyinstaller"], folder)
+    dists = distributions_for(names, top_level_map())
+    notices = write_notices([*dists, "pyinstaller"], folder, overrides=LICENSE_OVERRIDES)
     Path(summary).write_text(json.dumps([asdict(n) for n in notices], indent=1) + "\n", encoding="utf-8")
     return [
         (f"licenses/{path.relative_to(folder).as_posix()}", str(path), "DATA")

@@ -32,7 +32,9 @@ def file_hash(path: Path) -> str:
 
 def environment_fingerprint() -> list[str]:
     """Installed distributions as ``name==version``, sorted: a ``pip install`` changes the key."""
-    found = {f"{d.metadata['Name']}=={d.version}".lower() for d in metadata.distributions() if d.metadata["Name"]}
+    found = {
+        f"{d.metadata['Name']}=={d.version}".lower() for d in metadata.distributions() if d.metadata["Name"]
+    }
     return sorted(found)
 
 
@@ -57,20 +59,23 @@ class Manifest:
 
     def to_json(self) -> str:
         """Serialized form (sorted keys, so unchanged builds write identical files)."""
-        return json.dumps(
-            {
-                "format": self.format,
-                "key": self.key,
-                "sources": dict(self.sources),
-                "source_roots": list(self.source_roots),
-                "assets": {k: dict(v) for k, v in self.assets.items()},
-                "asset_roots": [list(r) for r in self.asset_roots],
-                "bundle_data": self.bundle_data,
-                "executable": self.executable,
-            },
-            indent=1,
-            sort_keys=True,
-        ) + "\n"
+        return (
+            json.dumps(
+                {
+                    "format": self.format,
+                    "key": self.key,
+                    "sources": dict(self.sources),
+                    "source_roots": list(self.source_roots),
+                    "assets": {k: dict(v) for k, v in self.assets.items()},
+                    "asset_roots": [list(r) for r in self.asset_roots],
+                    "bundle_data": self.bundle_data,
+                    "executable": self.executable,
+                },
+                indent=1,
+                sort_keys=True,
+            )
+            + "\n"
+        )
 
     @classmethod
     def load(cls, path: Path) -> Manifest | None:

@@ -52,12 +52,21 @@ def describe(app: Any, before: set[str]) -> dict[str, Any]:
         if path:
             folders.append({"kind": kind, "owner": owner, "module": module, "path": os.path.abspath(path)})
 
-    add("templates", "app", app.import_name, app.template_folder and os.path.join(app.root_path, app.template_folder))
+    add(
+        "templates",
+        "app",
+        app.import_name,
+        app.template_folder and os.path.join(app.root_path, app.template_folder),
+    )
     add("static", "app", app.import_name, app.static_folder)
     for name, blueprint in sorted(app.blueprints.items()):
         if blueprint.template_folder:
-            add("templates", f"blueprint:{name}", blueprint.import_name,
-                os.path.join(blueprint.root_path, blueprint.template_folder))
+            add(
+                "templates",
+                f"blueprint:{name}",
+                blueprint.import_name,
+                os.path.join(blueprint.root_path, blueprint.template_folder),
+            )
         add("static", f"blueprint:{name}", blueprint.import_name, blueprint.static_folder)
     seen: set[int] = set()
     loaders = [app.jinja_env.loader, app.jinja_loader, *(bp.jinja_loader for bp in app.blueprints.values())]
@@ -89,7 +98,7 @@ def describe(app: Any, before: set[str]) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> None:
-    """``TARGET ROOT OUT``: load ``TARGET`` (as ``flaskdesk run`` does, from ``ROOT``) and write JSON to ``OUT``."""
+    """``TARGET ROOT OUT``: load ``TARGET`` as ``flaskdesk run`` would, from ``ROOT``; JSON to ``OUT``."""
     target, root, out = argv
     os.chdir(root)
     before = set(sys.modules)

@@ -33,26 +33,51 @@ _SUBSTEPS = (
     ("Processing module hooks (post-graph stage)", "Analysis: running hooks"),
     ("Looking for dynamic libraries", "Analysis: collecting shared libraries"),
 )
-_ERROR = re.compile(r"\b(ERROR|CRITICAL)\b|Error:|^\S*(Error|Exception)\b|Traceback \(most recent call last\)")
+_ERROR = re.compile(
+    r"\b(ERROR|CRITICAL)\b|Error:|^\S*(Error|Exception)\b|Traceback \(most recent call last\)"
+)
 
 #: (pattern in the log, hint for the user). The first match wins.
 HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"Unable to find ['\"]?(?P<what>[^'\"]+)['\"]? when adding binary and data files"),
-     "A file or folder to bundle is missing: {what}. Check `include` in [tool.flaskdesk], or run with --clean."),
-    (re.compile(r"No module named ['\"]?(?P<what>[\w.]+)"),
-     "The module {what!s} is not installed in this environment: install it, or add it to `exclude`."),
-    (re.compile(r"(?P<what>Permission denied|Read-only file system)"),
-     "{what}: the build or dist folder is not writable, or the app is still running. Close it and retry."),
-    (re.compile(r"(?P<what>No space left on device)"), "{what}: free some disk space (a Qt build needs ~1 GB)."),
-    (re.compile(r"ModuleNotFoundError: No module named 'flaskdesk"),
-     "flaskdesk must be installed in the environment that runs the build (pip install flaskdesk)."),
+    (
+        re.compile(r"Unable to find ['\"]?(?P<what>[^'\"]+)['\"]? when adding binary and data files"),
+        "A file or folder to bundle is missing: {what}. Check `include` in [tool.flaskdesk], "
+        "or run with --clean.",
+    ),
+    (
+        re.compile(r"No module named ['\"]?(?P<what>[\w.]+)"),
+        "The module {what!s} is not installed in this environment: install it, or add it to `exclude`.",
+    ),
+    (
+        re.compile(r"(?P<what>Permission denied|Read-only file system)"),
+        "{what}: the build or dist folder is not writable, or the app is still running. Close it and retry.",
+    ),
+    (
+        re.compile(r"(?P<what>No space left on device)"),
+        "{what}: free some disk space (a Qt build needs ~1 GB).",
+    ),
+    (
+        re.compile(r"ModuleNotFoundError: No module named 'flaskdesk"),
+        "flaskdesk must be installed in the environment that runs the build (pip install flaskdesk).",
+    ),
 )
 
 
 def pyinstaller_argv(python: str, spec: Path, *, dist_dir: Path, work_dir: Path, clean: bool) -> list[str]:
     """The exact command line: ``python -m PyInstaller SPEC --distpath D --workpath W --noconfirm``."""
-    argv = [python, "-m", "PyInstaller", str(spec), "--distpath", str(dist_dir), "--workpath", str(work_dir),
-            "--noconfirm", "--log-level", "INFO"]
+    argv = [
+        python,
+        "-m",
+        "PyInstaller",
+        str(spec),
+        "--distpath",
+        str(dist_dir),
+        "--workpath",
+        str(work_dir),
+        "--noconfirm",
+        "--log-level",
+        "INFO",
+    ]
     if clean:
         argv.append("--clean")
     return argv

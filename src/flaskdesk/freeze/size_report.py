@@ -48,7 +48,7 @@ def group_of(relative: str, *, executable: str) -> str:
             return f"{executable} (bootloader + Python modules)"
         if name.startswith(("libpython", "python3")) or name == "base_library.zip":
             return _PYTHON_GROUP
-        if ".so" in name or name.endswith((".dll", ".dylib", ".pyd")):
+        if ".so" in name or name.endswith((".dll", ".dylib", ".pyd", ".chk")):
             return _SYSTEM_GROUP
         return name
     top = parts[0]
@@ -115,7 +115,8 @@ def render_text(title: str, rows: Sequence[Row], dropped: Sequence[tuple[str, in
     for row in rows:
         largest = row.largest[0][0] if row.largest else ""
         lines.append(
-            f"{row.group.ljust(width)}  {_mb(row.size):>12}  {row.size / total:>6.1%}  {row.files:>5}  {largest}"
+            f"{row.group.ljust(width)}  {_mb(row.size):>12}  {row.size / total:>6.1%}  "
+            f"{row.files:>5}  {largest}"
         )
     if dropped:
         lines += ["", f"Dropped by the slim pass ({_mb(sum(d[1] for d in dropped))}):"]
@@ -146,7 +147,7 @@ def render_html(title: str, rows: Sequence[Row], dropped: Sequence[tuple[str, in
         else ""
     )
     return (
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\">"
+        '<!doctype html>\n<html><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>"
         "body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}"
         "th{text-align:left;padding:2px 12px 2px 0;font-weight:normal}td{padding:2px 8px}"

@@ -55,8 +55,14 @@ KEEP_PLUGIN_DIRS = frozenset(
 )
 #: Platform plugins kept: X11, Wayland, and offscreen/minimal (headless runs and tests).
 KEEP_PLATFORMS = frozenset(
-    {"libqxcb.so", "libqwayland.so", "libqwayland-egl.so", "libqwayland-generic.so", "libqoffscreen.so",
-     "libqminimal.so"}
+    {
+        "libqxcb.so",
+        "libqwayland.so",
+        "libqwayland-egl.so",
+        "libqwayland-generic.so",
+        "libqoffscreen.so",
+        "libqminimal.so",
+    }
 )
 #: Single plugins dropped from kept folders, with the reason (each drags a large library in).
 DROP_PLUGINS = {
@@ -94,7 +100,7 @@ def drop_reason(dest: str, *, qt_root: str, locales: Sequence[str]) -> str | Non
     prefix = qt_root + "/"
     if not path.startswith(prefix):
         return None
-    inside = PurePosixPath(path[len(prefix):])
+    inside = PurePosixPath(path[len(prefix) :])
     parts = inside.parts
     if not parts:
         return None
@@ -104,7 +110,9 @@ def drop_reason(dest: str, *, qt_root: str, locales: Sequence[str]) -> str | Non
     if top == "translations":
         if len(parts) >= 3 and parts[1] == "qtwebengine_locales":
             pak = PurePosixPath(parts[-1]).stem
-            return None if _pak_wanted(pak, locales) else "WebEngine locale pack for a language not in `locales`"
+            return (
+                None if _pak_wanted(pak, locales) else "WebEngine locale pack for a language not in `locales`"
+            )
         match = _QM.match(inside.name)
         if match is not None:
             language = match.group("locale").split("_")[0]
@@ -125,9 +133,7 @@ def drop_reason(dest: str, *, qt_root: str, locales: Sequence[str]) -> str | Non
     return None
 
 
-def orphaned(
-    kept: Sequence[TocEntry], dropped: Sequence[TocEntry], imports_of: ImportsOf
-) -> dict[str, str]:
+def orphaned(kept: Sequence[TocEntry], dropped: Sequence[TocEntry], imports_of: ImportsOf) -> dict[str, str]:
     """Kept shared libraries that only ``dropped`` binaries link to: ``{dest: reason}``.
 
     A library is an orphan when some dropped binary needs it (directly or through other
@@ -154,8 +160,7 @@ def orphaned(
     roots = [entry for entry in kept if PurePosixPath(entry[0].replace("\\", "/")).name not in candidates]
     needed = reach(roots)
     return {
-        by_name[name][0]: "library only the dropped files link to"
-        for name in sorted(candidates - needed)
+        by_name[name][0]: "library only the dropped files link to" for name in sorted(candidates - needed)
     }
 
 

@@ -70,7 +70,7 @@ a = Analysis(
     noarchive=False,
     optimize=0,
 )
-$slim\
+${slim}\
 a.datas += license_notices(a.pure, a.binaries, a.datas, out_dir=$licenses_dir, summary=$licenses_summary)
 pyz = PYZ(a.pure)
 $exe$collect"""
@@ -126,8 +126,10 @@ def executable_name(name: str) -> str:
     return text or "app"
 
 
-def choose_backend(requested: str | None, *, platform: str, installed: Iterable[str]) -> tuple[str, str | None]:
-    """``(backend, qt_binding)`` for a build: ``requested`` (``qt``, ``gtk``, ``auto``/None) and what is installed.
+def choose_backend(
+    requested: str | None, *, platform: str, installed: Iterable[str]
+) -> tuple[str, str | None]:
+    """``(backend, qt_binding)`` for a build from ``requested`` (qt, gtk, auto/None) and what is installed.
 
     On Windows and macOS the backend is the native one (``native``) unless Qt is asked for.
     ``installed`` names the importable top-level modules among ``PyQt6``, ``PySide6``, ``gi``;
@@ -159,7 +161,9 @@ def backend_excludes(backend: str, qt_binding: str | None, platform: str) -> tup
     """Modules a build for ``backend`` must leave out: the other toolkits and pywebview platforms."""
     if backend == "qt":
         keep_platforms = {"qt"}
-        toolkits = [m for m in _ALL_QT if m != qt_binding and not (qt_binding == "PySide6" and m == "shiboken6")]
+        toolkits = [
+            m for m in _ALL_QT if m != qt_binding and not (qt_binding == "PySide6" and m == "shiboken6")
+        ]
         toolkits += ["gi", "cairo"]
     elif backend == "gtk":
         keep_platforms = {"gtk"}
@@ -209,8 +213,13 @@ def plan_spec(
     the icon before PyInstaller runs.
     """
     excludes = tuple(
-        dict.fromkeys((*backend_excludes(target.backend, target.qt_binding, target.platform), *TOOLING_EXCLUDES,
-                       *target.excludes))
+        dict.fromkeys(
+            (
+                *backend_excludes(target.backend, target.qt_binding, target.platform),
+                *TOOLING_EXCLUDES,
+                *target.excludes,
+            )
+        )
     )
     hidden = [
         module
@@ -219,7 +228,9 @@ def plan_spec(
     ]
     datas = [*app_datas, DataEntry(work_dir / "baked-config.json", PurePath(BAKED_CONFIG).parent.as_posix())]
     if target.icon is not None:
-        datas.append(DataEntry(work_dir / f"icon{target.icon.suffix}", PurePath(BUNDLED_ICON).parent.as_posix()))
+        datas.append(
+            DataEntry(work_dir / f"icon{target.icon.suffix}", PurePath(BUNDLED_ICON).parent.as_posix())
+        )
     hooksconfig = gtk_hooksconfig(target.locales) if target.backend == "gtk" else {}
     return SpecPlan(
         target=target,

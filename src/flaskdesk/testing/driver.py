@@ -64,6 +64,8 @@ class WaitTimeout(DriverError, AssertionError):
 def source_command(target: str | None = None, *, python: str | None = None) -> list[str]:
     """The command that runs an app from source exactly as ``flaskdesk run --app TARGET`` does."""
     command = [python or sys.executable, "-c", "from flaskdesk.cli import main; main()", "run"]
+    if os.environ.get("FD_DEV_SHIM"):  # DEV-ONLY-REMOVE
+        command = [python or sys.executable, os.environ["FD_DEV_SHIM"], "run"]  # DEV-ONLY-REMOVE
     return [*command, "--app", target] if target else command
 
 
@@ -145,6 +147,7 @@ class AppDriver:
 
     def start(self) -> AppDriver:
         """Launch the app and return once its first page has loaded (or raise, saying why not)."""
+        __tracebackhide__ = True  # a failure points at the test's line, not at the driver
         if self._process is not None:
             return self
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -190,6 +193,7 @@ class AppDriver:
 
     def close(self, timeout: float = 30.0) -> int:
         """Close the window as a user would; return the app's exit status once it has drained."""
+        __tracebackhide__ = True
         process = self._process
         if process is None:
             return self.returncode if self.returncode is not None else -1
@@ -224,6 +228,7 @@ class AppDriver:
 
     def goto(self, path: str, *, timeout: float = 10.0) -> str:
         """Load ``path`` (on the app only: ``"/notes/1"``) and wait for it; returns the resulting URL."""
+        __tracebackhide__ = True
         return str(self._request("goto", timeout=timeout, path=path))
 
     def wait_for(self, selector: str, timeout: float = 10.0) -> None:
@@ -232,18 +237,22 @@ class AppDriver:
         On timeout raises :class:`WaitTimeout` with the URL, the start of the page's visible text
         and the path of a screenshot, so the failure can be understood without re-running.
         """
+        __tracebackhide__ = True
         self._request("wait_for", timeout=timeout, selector=selector)
 
     def click(self, selector: str, *, timeout: float = 10.0) -> None:
         """Click the element (waiting up to ``timeout`` for it to appear)."""
+        __tracebackhide__ = True
         self._request("click", timeout=timeout, selector=selector)
 
     def fill(self, selector: str, value: str | bool | int | float, *, timeout: float = 10.0) -> None:
         """Set a field's value (``True``/``False`` for checkboxes) and fire ``input`` and ``change``."""
+        __tracebackhide__ = True
         self._request("fill", timeout=timeout, selector=selector, value=value)
 
     def text(self, selector: str, *, timeout: float = 10.0) -> str:
         """The element's visible text (a form field's value)."""
+        __tracebackhide__ = True
         return str(self._request("text", timeout=timeout, selector=selector))
 
     def evaluate(self, js: str, *, timeout: float = 10.0) -> Any:
@@ -251,28 +260,34 @@ class AppDriver:
 
         Raises :class:`JavaScriptError` with the error's ``name`` and ``message`` if it throws.
         """
+        __tracebackhide__ = True
         return self._request("eval", timeout=timeout, js=js)
 
     @property
     def url(self) -> str:
         """The URL the window shows now."""
+        __tracebackhide__ = True
         return str(self._request("url"))
 
     def status(self) -> dict[str, Any]:
         """``loaded``, ``url``, ``title``, ``pid``, ``app`` and ``log_file`` as the app reports them."""
+        __tracebackhide__ = True
         result = self._request("status")
         return dict(result) if isinstance(result, dict) else {}
 
     def routes(self) -> list[str]:
         """The app's GET routes that take no URL arguments (the pages a smoke test can open)."""
+        __tracebackhide__ = True
         return [str(r) for r in self._request("routes") or []]
 
     def bridge_available(self) -> bool:
         """Whether ``window.flaskdesk.api`` exists on the current page."""
+        __tracebackhide__ = True
         return bool(self._request("bridge_check"))
 
     def js_errors(self, *, clear: bool = False) -> list[dict[str, Any]]:
         """Uncaught errors and unhandled rejections the pages have had (each ``type``, ``message``, ...)."""
+        __tracebackhide__ = True
         if not self.running:
             return list(self._last_js_errors)
         errors = self._request("js_errors", clear=clear)
@@ -346,6 +361,7 @@ class AppDriver:
             time.sleep(0.1)
 
     def _request(self, cmd: str, timeout: float = 10.0, **args: Any) -> Any:
+        __tracebackhide__ = True
         if self._sock is None:
             raise DriverError(f"The app is not running, so {cmd} cannot be sent." + self._diagnostics())
         self._next_id += 1
@@ -370,6 +386,7 @@ class AppDriver:
         raise self._error_for(cmd, args, error)
 
     def _read_message(self, deadline: float, cmd: str) -> dict[str, Any]:
+        __tracebackhide__ = True
         assert self._sock is not None and self._process is not None
         while b"\n" not in self._buffer:
             remaining = deadline - time.monotonic()
@@ -395,6 +412,7 @@ class AppDriver:
 
     def _gone(self, cmd: str) -> NoReturn:
         """The channel closed under us: wait briefly for the exit status, then say what happened."""
+        __tracebackhide__ = True
         process = self._process
         status = None
         if process is not None:
@@ -412,6 +430,7 @@ class AppDriver:
         raise DriverError(f"The app {state} while {cmd!r} was pending.{hint}" + self._diagnostics())
 
     def _startup_failed(self, event: Mapping[str, Any]) -> NoReturn:
+        __tracebackhide__ = True
         if event.get("log_file"):
             self.log_file = Path(str(event["log_file"]))
         raise DriverError(

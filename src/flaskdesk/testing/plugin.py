@@ -98,8 +98,12 @@ def pytest_runtest_makereport(
     report = yield
     drivers = item.stash.get(_drivers_key, [])
     if report.failed and drivers:
+        from .driver import WaitTimeout
+
+        # A WaitTimeout already names the screenshot it took; one more would show the same thing.
+        screenshot = report.when == "call" and not (call.excinfo and call.excinfo.errisinstance(WaitTimeout))
         for driver in drivers:
-            for title, content in _failure_sections(driver, screenshot=report.when == "call"):
+            for title, content in _failure_sections(driver, screenshot=screenshot):
                 report.sections.append((title, content))
     return report
 
@@ -323,19 +327,30 @@ def flaskdesk_display() -> Iterator[VirtualDisplay]:
 
 
 @pytest.fixture
+def desktop_window_command(flaskdesk_app_target: str | None, pytestconfig: pytest.Config) -> list[str]:
+    """How ``desktop_window`` starts the app: ``flaskdesk run --app TARGET`` with this Python.
+
+    Override it to start the app your own way (``[sys.executable, "-m", "myapp"]``); the command
+    runs in the rootdir and must end up in ``Desktop.run()`` / ``flaskdesk.launcher``.
+    """
+    from .driver import source_command
+
+    return source_command(_resolve_target(flaskdesk_app_target, pytestconfig.rootpath))
+
+
+@pytest.fixture
 def desktop_window(
     request: pytest.FixtureRequest,
-    flaskdesk_app_target: str | None,
+    desktop_window_command: list[str],
     flaskdesk_display: VirtualDisplay,
     pytestconfig: pytest.Config,
     tmp_path: Path,
 ) -> Iterator[AppDriver]:
     """The app from source in a real window; ``close()`` it to check it exits cleanly (status 0)."""
-    from .driver import AppDriver, source_command
+    from .driver import AppDriver
 
-    target = _resolve_target(flaskdesk_app_target, pytestconfig.rootpath)
     driver = AppDriver(
-        source_command(target),
+        desktop_window_command,
         cwd=pytestconfig.rootpath,
         data_dir=tmp_path / "flaskdesk-data",
         artifacts_dir=tmp_path / "flaskdesk-artifacts",

@@ -1,0 +1,17 @@
+"""PyInstaller hook for flaskdesk: bundle the runtime's own files, never the tooling.
+
+The runtime reads ``ui/js/*.js`` and its page templates through :mod:`flaskdesk.resources`;
+those are data files PyInstaller's import scan cannot see. The tooling (``cli``, ``freeze``,
+``packaging``, ``testing``, ``host``) never runs inside a frozen app, so neither its modules nor
+its templates ship.
+"""
+
+from PyInstaller.utils.hooks import collect_data_files
+
+_TOOLING = ("cli", "freeze", "packaging", "scaffold", "testing")
+
+datas = collect_data_files(
+    "flaskdesk",
+    excludes=[*(f"{name}/**" for name in _TOOLING), "**/__pycache__", "py.typed"],
+)
+excludedimports = [f"flaskdesk.{name}" for name in (*_TOOLING, "host")]
