@@ -24,7 +24,9 @@ def test_runtime_never_loads_tooling() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     loaded = set(json.loads(out))
-    leaked = sorted(m for m in loaded if m.startswith(TOOLING) or m.split(".")[0] in {"PyInstaller", "pytest"})
+    leaked = sorted(
+        m for m in loaded if m.startswith(TOOLING) or m.split(".")[0] in {"PyInstaller", "pytest"}
+    )
     assert leaked == []
     # heavy GUI toolkits load only when a window is actually opened
     assert not {"webview", "PyQt6", "gi"} & loaded
@@ -50,7 +52,9 @@ def _imports_of(path: Path) -> set[str]:
 
 
 RUNTIME_FILES = sorted(
-    p for p in SRC.rglob("*.py") if not p.relative_to(SRC).parts[0] in {"cli", "freeze", "packaging", "testing", "host.py", "__main__.py"}
+    p
+    for p in SRC.rglob("*.py")
+    if p.relative_to(SRC).parts[0] not in {"cli", "freeze", "packaging", "testing", "host.py", "__main__.py"}
 )
 
 
@@ -60,9 +64,7 @@ def test_runtime_module_imports_no_tooling(path: Path) -> None:
     assert bad == []
 
 
-@pytest.mark.parametrize(
-    ("room", "forbidden"), [("app", "flaskdesk.ui"), ("ui", "flaskdesk.app")]
-)
+@pytest.mark.parametrize(("room", "forbidden"), [("app", "flaskdesk.ui"), ("ui", "flaskdesk.app")])
 def test_side_rooms_do_not_import_each_other(room: str, forbidden: str) -> None:
     offenders = {
         str(p.relative_to(SRC)): sorted(m for m in _imports_of(p) if m.startswith(forbidden))

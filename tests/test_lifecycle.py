@@ -45,11 +45,15 @@ class RunningApp:
         subprocess.run(["import", "-window", "root", str(path)], check=True, capture_output=True)
         return Image.open(path).convert("RGB")
 
-    def wait_for_colour(self, colour: tuple[int, int, int], *, minimum: int = 20000, timeout: float = 30) -> int:
+    def wait_for_colour(
+        self, colour: tuple[int, int, int], *, minimum: int = 20000, timeout: float = 30
+    ) -> int:
         deadline = time.monotonic() + timeout
         count = 0
         while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"the app exited early ({self.proc.returncode}):\n{self.log_text()}"
+            assert self.proc.poll() is None, (
+                f"the app exited early ({self.proc.returncode}):\n{self.log_text()}"
+            )
             count = count_colour(self.screenshot("latest"), colour)
             if count >= minimum:
                 return count

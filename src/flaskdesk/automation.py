@@ -21,15 +21,22 @@ one reply, ``{"id", "ok": true, "result"}`` or ``{"id", "ok": false, "error": {"
 cannot start (see :meth:`AutomationChannel.fail`). Commands are in :data:`COMMANDS`; the client
 is :mod:`flaskdesk.testing.driver`.
 
-Wiring (the launch module's job, see ``docs/testing.md``)::
+Wiring (the launchers' job; the channel object is passed down, never stored in a module)::
 
-    channel = automation.claim(os.environ)      # first thing, before the app is imported
+    channel = automation.claim(os.environ)   # entry point, before the user's app is imported
+    ...                                      # ConfigError here = the launching tool is broken
+    session = WindowSession(..., on_shown=(
+        (lambda handle: channel.start(handle, app=app, origin=server.url, log_file=log_file))
+        if channel else None))
     ...
-    WindowSession(..., on_shown=lambda handle: channel.start(handle, app=app, origin=server.url,
-                                                             log_file=log_file))
-    ...
-    except FlaskdeskError as error: channel.fail(error, log_file)   # before the error window
-    finally: channel.close()
+    except FlaskdeskError as error:
+        if channel: channel.fail(error, log_file)    # instead of the blocking error window
+        else: show_startup_error(...)
+    finally:
+        if channel: channel.close()
+
+The window must run scripts without ``eval()`` (the guard's CSP forbids it): every script sent
+here is a complete program whose value is a JSON string, and it must come back unchanged.
 """
 
 from __future__ import annotations
@@ -171,23 +178,22 @@ class AutomationChannel:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def start(
-        self, handle: WindowLike, *, app: Flask, origin: str, log_file: Path | None = None
-    ) -> AutomationChannel:
+    def start(self, handle: WindowLike, *, app: Flask, origin: str, log_file: Path | None = None) -> None:
         """Serve requests against ``handle`` on a background thread (call once the window is shown).
 
-        ``origin`` is the server's own ``http://127.0.0.1:PORT``: ``goto`` only goes there.
+        ``origin`` is the server's own ``http://127.0.0.1:PORT``: ``goto`` only goes there. The
+        thread is a daemon on purpose: a script the page never answers (the window was destroyed
+        mid-call) must not keep the process alive after the launch has drained.
         """
         with self._lock:
             if self._thread is not None or self._stop.is_set():
-                return self
+                return
             session = _Session(handle, app=app, origin=origin.rstrip("/"), log_file=log_file)
             self._thread = threading.Thread(
                 target=self._serve, args=(session,), name="flaskdesk-automation", daemon=True
             )
             self._thread.start()
         log.info("automation channel on (driven by the launching tool)")
-        return self
 
     def fail(self, error: BaseException, log_file: Path | None = None) -> None:
         """Tell the client the app could not start, so a test fails now instead of timing out."""

@@ -79,7 +79,8 @@ class Desktop:
         """Register on ``app`` (``app.extensions["flaskdesk"]``) and add the template helpers."""
         if not isinstance(app, Flask):
             raise ConfigError(
-                f"Desktop() needs a Flask application, but it was given {type(app).__name__!s} ({app!r:.80}). "
+                f"Desktop() needs a Flask application, but it was given a {type(app).__name__} "
+                f"({app!r:.80}). "
                 "Pass the object you created with Flask(__name__), or call desktop.init_app(app) inside your "
                 "app factory."
             )
@@ -141,7 +142,10 @@ class Desktop:
                     log.exception("teardown function %r failed", fn)
 
     def settings(self, app: Flask | None = None, cli: Mapping[str, Any] | None = None) -> LaunchSettings:
-        """Resolve this launch's settings (command line > environment > pyproject > Desktop(...) > defaults)."""
+        """Resolve this launch's settings.
+
+        Precedence: command line, environment, pyproject, ``Desktop(...)`` arguments, defaults.
+        """
         app = app or self._require_app()
         return resolve_settings(
             self.args,
@@ -193,5 +197,5 @@ def _flaskdesk_script() -> Markup:
 
 
 def _csp_nonce() -> str:
-    """This response's CSP nonce, for inline ``<script nonce="{{ csp_nonce() }}">``; empty outside flaskdesk."""
+    """This response's CSP nonce for ``<script nonce="{{ csp_nonce() }}">``; empty outside flaskdesk."""
     return str(request.environ.get("flaskdesk.csp_nonce", "")) if has_request_context() else ""

@@ -81,6 +81,11 @@ def run_flask_command(args: Sequence[str], *, app: Flask | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("Aborted!", err=True)
         return 1
+    except SystemExit as exit_:  # a command that calls sys.exit(): its status, not the end of the app
+        if exit_.code is None or isinstance(exit_.code, int):
+            return exit_.code or 0
+        click.echo(str(exit_.code), err=True)
+        return 1
     return result if isinstance(result, int) else 0
 
 

@@ -8,10 +8,12 @@ failed build's log shows exactly what ran. Runtime code never uses this module.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
 import subprocess
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,25 +61,33 @@ class Host:
         args = [os.fspath(arg) for arg in argv]
         log.debug("run %s (cwd=%s)", subprocess.list2cmdline(args), cwd or ".")
         lines: list[str] = []
-        sink = open(log_file, "w", encoding="utf-8") if log_file is not None else None  # noqa: SIM115
         try:
-            try:
-                proc = subprocess.Popen(
-                    args,
-                    cwd=cwd,
-                    env=dict(env) if env is not None else None,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT,
-                    text=True,
-                    encoding="utf-8",
-                    errors="replace",
-                    bufsize=1,
-                )
-            except FileNotFoundError as error:
-                raise HostError(
-                    f"Cannot run {args[0]!r}: the program was not found. Install it or check your PATH."
-                ) from error
+            proc = subprocess.Popen(
+                args,
+                cwd=cwd,
+                env=dict(env) if env is not None else None,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                bufsize=1,
+            )
+        except FileNotFoundError as error:
+            raise HostError(
+                f"Cannot run {args[0]!r}: the program was not found. Install it or check your PATH."
+            ) from error
+        # A timer, not wait(timeout): a hung child keeps the pipe open and blocks the read loop.
+        killer = threading.Timer(timeout, proc.kill) if timeout is not None else None
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(proc)
+            sink = (
+                stack.enter_context(open(log_file, "w", encoding="utf-8")) if log_file is not None else None
+            )
+            if killer is not None:
+                killer.start()
+                stack.callback(killer.cancel)
             try:
                 assert proc.stdout is not None
                 for raw in proc.stdout:
@@ -88,14 +98,10 @@ class Host:
                         sink.flush()
                     if on_line is not None:
                         on_line(line)
-                returncode = proc.wait(timeout=timeout)
+                returncode = proc.wait()
             except BaseException:
                 proc.kill()
-                proc.wait()
                 raise
-        finally:
-            if sink is not None:
-                sink.close()
         log.debug("exit %s: %s", returncode, args[0])
         return subprocess.CompletedProcess(args, returncode, stdout="\n".join(lines), stderr=None)
 

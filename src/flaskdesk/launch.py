@@ -119,7 +119,9 @@ def show_startup_error(
     """Log the traceback and show the user what went wrong (blocks until that window closes)."""
     log.error("%s could not start: %s", options.title, error, exc_info=error)
     try:
-        backend.show_error(f"{options.title} could not start", error_page(options.title, error, log_file), options)
+        backend.show_error(
+            f"{options.title} could not start", error_page(options.title, error, log_file), options
+        )
     except Exception:
         log.exception("could not show the error window")
 

@@ -58,7 +58,9 @@ def project_config_for(root_path: str | os.PathLike[str]) -> ProjectConfig | Non
     """The app's ``[tool.flaskdesk]``: baked into a frozen build, else the nearest pyproject.toml."""
     baked = resources.load_baked_config()
     if baked is not None:
-        return project_config_from_dict(baked.get("tool", {}), source="baked configuration", project=baked.get("project"))
+        return project_config_from_dict(
+            baked.get("tool", {}), source="baked configuration", project=baked.get("project")
+        )
     pyproject = find_pyproject(Path(root_path))
     if pyproject is None:
         return None

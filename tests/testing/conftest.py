@@ -14,7 +14,7 @@ pytest_plugins = ["pytester"]
 APP_SOURCE = '''
 import os
 
-from flask import Flask, jsonify, request, session
+from flask import Flask, jsonify, redirect, request, session, url_for
 
 from flaskdesk import BridgeError, Desktop
 
@@ -62,6 +62,10 @@ def create_app():
             title="Form",
             body='<form method="post"><input id="name" name="name"><button id="send">Send</button></form>',
         )
+
+    @app.get("/old")
+    def old():
+        return redirect(url_for("form"))
 
     @app.get("/whoami")
     def whoami():

@@ -99,9 +99,20 @@ def test_desktop_client_goes_through_the_guard_as_the_window(
             assert desktop_client.post("/remember", json={"name": "ada"}).status_code == 200
             assert desktop_client.get("/whoami").get_json() == {"name": "ada"}
 
+        def test_session_transaction(desktop_client):
+            with desktop_client.session_transaction() as session:
+                session["name"] = "linus"
+            assert desktop_client.get("/whoami").get_json() == {"name": "linus"}
+            desktop_client.post("/remember", json={"name": "ada"})
+            with desktop_client.session_transaction() as session:
+                assert session["name"] == "ada"
+
         def test_form_post_and_redirects(desktop_client):
             response = desktop_client.post("/form", data={"name": "grace"})
             assert "Hi grace" in response.get_data(as_text=True)
+            response = desktop_client.get("/old", follow_redirects=True)
+            assert response.request.path == "/form" and 'id="name"' in response.get_data(as_text=True)
+            assert response.request.headers["Host"] == desktop_client.origin.removeprefix("http://")
 
         def test_the_guard_still_refuses_what_the_window_would_never_send(desktop_client):
             cross_site = {"Sec-Fetch-Site": "cross-site"}
@@ -110,7 +121,7 @@ def test_desktop_client_goes_through_the_guard_as_the_window(
             assert desktop_client.post("/remember", json={}, headers=evil).status_code == 403
         """
     )
-    run().assert_outcomes(passed=4)
+    run().assert_outcomes(passed=5)
 
 
 def test_desktop_client_failure_shows_the_response(run: RunPytest, pytester: pytest.Pytester) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shlex
 import stat
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -87,7 +86,7 @@ def test_desktop_window_wait_for_failure_reads_well(run: RunPytest, pytester: py
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*WaitTimeout: wait_for('#does-not-exist') timed out after 1 s: no element matches that selector.",
+            "*WaitTimeout: wait_for('#does-not-exist') timed out after 1 s: no element matches*",
             "*  url:        http://127.0.0.1:*/",
             "*  title:      'Home'",
             "*  screenshot: */flaskdesk-artifacts/screenshot-1.png",
@@ -116,8 +115,8 @@ def test_desktop_window_failure_report_has_js_errors(run: RunPytest, pytester: p
         [
             "*AssertionError: assert 'Explode' == 'Exploded'*",
             "*- flaskdesk myapp JavaScript errors -*",
-            "*[error]*undefinedThing*on /broken*",
-            "*[unhandledrejection] nobody caught me on /broken*",
+            "*[[]error]*ReferenceError*undefinedThing* on /broken*",
+            "[[]unhandledrejection] nobody caught me on /broken",
             "*- flaskdesk myapp screenshot -*",
             "*screenshot-*.png",
         ]
@@ -132,7 +131,7 @@ def test_desktop_window_app_that_cannot_start(run: RunPytest, pytester: pytest.P
     result = run("--flaskdesk-app", "broken:create_app()")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
-        ["*the app did not start in a window: *the database driver is not installed*"]
+        ["*The app could not start: Module *broken* raised ImportError*the database driver is not installed*"]
     )
 
 
@@ -140,14 +139,8 @@ def fake_frozen_build(folder: Path, name: str = "myapp-test") -> Path:
     """An executable standing in for ``flaskdesk build`` output: it runs the project from source."""
     executable = folder / "dist" / name / name
     executable.parent.mkdir(parents=True)
-    executable.write_text(
-        textwrap.dedent(
-            f"""\
-            #!/bin/sh
-            cd {shlex.quote(str(folder))} && exec {" ".join(map(shlex.quote, source_command("myapp:create_app()")))}
-            """
-        )
-    )
+    command = " ".join(map(shlex.quote, source_command("myapp:create_app()")))
+    executable.write_text(f"#!/bin/sh\ncd {shlex.quote(str(folder))} && exec {command}\n")
     executable.chmod(executable.stat().st_mode | stat.S_IXUSR)
     return executable
 
@@ -183,7 +176,7 @@ def test_frozen_app_that_crashes_reports_its_output(run: RunPytest, pytester: py
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
         [
-            "*the app did not start in a window: The app exited with status 3 while 'hello' was pending.*",
+            "*The app exited with status 3 while 'hello' was pending.*",
             "*Fatal: libGL missing*",
         ]
     )

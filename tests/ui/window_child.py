@@ -10,13 +10,15 @@ to ``config["out"]`` as JSON for the test to assert on.
 from __future__ import annotations
 
 import json
+import logging
+import os
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, render_template
 from PIL import Image
@@ -50,13 +52,14 @@ def screenshot(path: Path) -> Path:
 
 def colour_share(path: Path, colour: str, tolerance: int = 3) -> float:
     """Share of the screenshot's pixels within ``tolerance`` of ``colour`` (``#rrggbb``)."""
-    want = tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    want = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
     with Image.open(path) as image:
         rgb = image.convert("RGB")
+        counts = cast("list[tuple[int, tuple[int, int, int]]]", rgb.getcolors(maxcolors=1 << 24) or [])
         hits = sum(
             count
-            for count, pixel in rgb.getcolors(maxcolors=1 << 24) or []
-            if all(abs(a - b) <= tolerance for a, b in zip(pixel, want))
+            for count, pixel in counts
+            if all(abs(a - b) <= tolerance for a, b in zip(pixel, want, strict=True))
         )
         return hits / (rgb.width * rgb.height)
 
@@ -131,6 +134,7 @@ def wait_loaded(handle: WindowHandle, path: str = "") -> str:
 
 
 def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(name)s %(levelname)s %(message)s")
     config = json.loads(Path(sys.argv[1]).read_text())
     out = Path(config["out"])
     shots = Path(config["shot_dir"])
@@ -150,7 +154,9 @@ def main() -> int:
     if scenario == "error":
         return show_error(backend, options, config, result, out, shots)
 
-    server = make_server("127.0.0.1", config.get("port", 0), make_app(config.get("delay", 0.0)), threaded=True)
+    server = make_server(
+        "127.0.0.1", config.get("port", 0), make_app(config.get("delay", 0.0)), threaded=True
+    )
     serving = threading.Thread(target=server.serve_forever, name="site-server")
     serving.start()
     origin = f"http://127.0.0.1:{server.server_port}"
@@ -188,18 +194,25 @@ def main() -> int:
     return 0
 
 
-def look(handle: WindowHandle, config: dict[str, Any], result: dict[str, Any], shots: Path, origin: str) -> None:
+def look(
+    handle: WindowHandle, config: dict[str, Any], result: dict[str, Any], shots: Path, origin: str
+) -> None:
     """Before the page arrives the window shows background_color; then the page's own colour."""
     time.sleep(0.5)  # the server holds "/" for config["delay"] seconds
     result["before"] = colour_share(screenshot(shots / "before.png"), config["options"]["background_color"])
     result["before_white"] = colour_share(shots / "before.png", "#ffffff", tolerance=0)
     result["url"] = wait_loaded(handle)
     result["iframe"] = handle.evaluate_js("document.getElementById('frame').contentDocument.body.innerText")
-    result["after"] = shot_with(shots / "after.png", "#3a7bd5", 0.25)
+    opts = config["options"]
+    result["after"] = shot_with(
+        shots / "after.png", "#3a7bd5", 0.8 * opts["width"] * opts["height"] / (1280 * 800)
+    )
     result["x"] = x_window_facts(config["options"]["title"])
 
 
-def storage(handle: WindowHandle, config: dict[str, Any], result: dict[str, Any], shots: Path, origin: str) -> None:
+def storage(
+    handle: WindowHandle, config: dict[str, Any], result: dict[str, Any], shots: Path, origin: str
+) -> None:
     """Write (or read back) a localStorage item and a persistent cookie."""
     wait_loaded(handle)
     value = config["value"]
@@ -212,7 +225,9 @@ def storage(handle: WindowHandle, config: dict[str, Any], result: dict[str, Any]
     result["cookie"] = handle.evaluate_js("document.cookie")
 
 
-def navigate(handle: WindowHandle, config: dict[str, Any], result: dict[str, Any], shots: Path, origin: str) -> None:
+def navigate(
+    handle: WindowHandle, config: dict[str, Any], result: dict[str, Any], shots: Path, origin: str
+) -> None:
     """Try every kind of navigation; record where the window is after each, and what $BROWSER got."""
     log = Path(config["browser_log"])
 
@@ -223,7 +238,7 @@ def navigate(handle: WindowHandle, config: dict[str, Any], result: dict[str, Any
     steps: list[tuple[str, str, str | None]] = [
         ("click", "document.getElementById('external').click()", "https://example.org/x"),
         ("assign", "location.href = 'https://example.org/assigned'", "https://example.org/assigned"),
-        ("blank", "document.getElementById('blank').click()", "https://example.org/blank"),
+        ("blank", "real_click:blank", "https://example.org/blank"),
         ("window.open", "real_click:opener", "https://example.org/opened"),
         ("mailto", "document.getElementById('mail').click()", "mailto:someone@example.org"),
         ("data", "location.href = 'data:text/html,<h1>hi</h1>'", None),
@@ -240,7 +255,7 @@ def navigate(handle: WindowHandle, config: dict[str, Any], result: dict[str, Any
         else:
             time.sleep(0.6)
         result[f"{name}.url"] = handle.get_current_url()
-    handle.evaluate_js("document.getElementById('same-blank').click(); 1")
+    real_click(handle, config["options"]["title"], "same-blank")
     result["same-blank.url"] = wait_loaded(handle, "/other")
     result["browser_log"] = log.read_text().split() if log.exists() else []
     screenshot(shots / "navigate.png")
@@ -254,16 +269,53 @@ def signal_scenario(
     Path(config["ready"]).write_text("ready")
 
 
+def listening_ports() -> list[str]:
+    """TCP ports this process listens on (the test server's included)."""
+    lines = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True).stdout.splitlines()
+    mine = f"pid={os.getpid()},"
+    return sorted(line.split()[3].rsplit(":", 1)[1] for line in lines if mine in line)
+
+
+def dev(
+    handle: WindowHandle, config: dict[str, Any], result: dict[str, Any], shots: Path, origin: str
+) -> None:
+    """Dev mode: F12 opens devtools in a window of their own, and no debugging port is opened."""
+    wait_loaded(handle)
+    window_id = x_window_facts(config["options"]["title"])["id"]
+    # No window manager under Xvfb: give the window the keyboard focus ourselves.
+    subprocess.run(["xdotool", "mousemove", "--window", window_id, "100", "100"], check=True)
+    subprocess.run(["xdotool", "windowfocus", "--sync", window_id], check=True)
+    subprocess.run(["xdotool", "key", "F12"], check=True)
+    result["devtools"] = wait_for(
+        lambda: subprocess.run(
+            ["xdotool", "search", "--onlyvisible", "--name", "Developer tools|Web Inspector"],
+            capture_output=True,
+            text=True,
+        ).stdout.split(),
+        8,
+    )
+    time.sleep(0.5)
+    screenshot(shots / "devtools.png")
+    result["listening"] = listening_ports()
+    result["remote_debugging_env"] = os.environ.get("QTWEBENGINE_REMOTE_DEBUGGING")
+
+
 SCENARIOS: dict[str, Callable[[WindowHandle, dict[str, Any], dict[str, Any], Path, str], None]] = {
     "look": look,
     "storage": storage,
     "navigate": navigate,
     "signal": signal_scenario,
+    "dev": dev,
 }
 
 
 def show_error(
-    backend: Any, options: WindowOptions, config: dict[str, Any], result: dict[str, Any], out: Path, shots: Path
+    backend: Any,
+    options: WindowOptions,
+    config: dict[str, Any],
+    result: dict[str, Any],
+    out: Path,
+    shots: Path,
 ) -> int:
     """show_error() blocks; a helper thread photographs the window, then close_all() ends it."""
     title = config["error_title"]
@@ -272,6 +324,16 @@ def show_error(
         try:
             result["x"] = x_window_facts(title)
             result["share"] = shot_with(shots / "error.png", config["error_colour"], 0.2)
+            # The page's link covers the window: a click must go to $BROWSER, not into the window.
+            subprocess.run(
+                ["xdotool", "mousemove", "--window", result["x"]["id"], "50", "50", "click", "1"], check=True
+            )
+            log = Path(config["browser_log"])
+            result["handed"] = wait_for(lambda: log.exists() and log.read_text().split(), 4) or []
+            time.sleep(0.3)
+            result["share_after_click"] = colour_share(
+                screenshot(shots / "error-after.png"), config["error_colour"]
+            )
         finally:
             backend.close_all()
 

@@ -59,6 +59,9 @@ def _report(result: BuildResult) -> None:
 @click.option(
     "--backend", type=click.Choice(["qt", "gtk"]), default=None, help="Window backend to ship (Linux)."
 )
+@click.option(
+    "--check", is_flag=True, help="Then start the built app and load every page in its window (smoke test)."
+)
 @click.option("--clean", is_flag=True, help="Remove previous build output and PyInstaller's cache first.")
 @click.option("--no-slim", "no_slim", is_flag=True, help="Keep every Qt library, plugin and translation.")
 @click.option(
@@ -68,7 +71,13 @@ def _report(result: BuildResult) -> None:
     help="Project folder (default: the current folder).",
 )
 def build_command(
-    target: str | None, onefile: bool | None, backend: str | None, clean: bool, no_slim: bool, project: Path
+    target: str | None,
+    onefile: bool | None,
+    backend: str | None,
+    check: bool,
+    clean: bool,
+    no_slim: bool,
+    project: Path,
 ) -> None:
     """Freeze the Flask app into a standalone desktop executable under dist/."""
     started = time.monotonic()
@@ -82,3 +91,15 @@ def build_command(
     click.echo(f"flaskdesk build: {builder.root}")
     result = builder.build(options)
     _report(result)
+    if check:
+        from ..freeze.check import check_executable, render_table
+
+        click.echo(f"Checking {_relative(result.executable)}: every page, in its real window...")
+        report = check_executable(
+            result.executable, artifacts_dir=builder.root / "build" / "flaskdesk" / "check"
+        )
+        click.echo(render_table(report))
+        if not report.ok:
+            click.secho("Check failed.", fg="red", err=True)
+            raise click.exceptions.Exit(1)
+        click.secho(f"Check passed: {len(report.pages)} page(s).", fg="green")

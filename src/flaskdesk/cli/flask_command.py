@@ -9,7 +9,9 @@ from ..desktop import Desktop
 
 
 @click.command("desktop")
-@click.option("--backend", type=click.Choice(["qt", "gtk"]), default=None, help="Window backend (also FLASKDESK_GUI).")
+@click.option(
+    "--backend", type=click.Choice(["qt", "gtk"]), default=None, help="Window backend (also FLASKDESK_GUI)."
+)
 @click.option("--dev/--no-dev", default=False, help="Dev mode: Werkzeug debugger and devtools.")
 @click.pass_obj
 def desktop_command(info: ScriptInfo, backend: str | None, dev: bool) -> None:

@@ -228,7 +228,10 @@ def serve_in_browser(
             if live is not None:
                 click.echo("Dev mode: edits reload the app; refresh the browser to see them.")
             click.echo("Press Ctrl+C to stop.")
-            open_browser(page.as_uri())
+            # Some browser commands ($BROWSER) only return when the browser exits: do not wait.
+            threading.Thread(
+                target=open_browser, args=(page.as_uri(),), name="open-browser", daemon=True
+            ).start()
             while not stop.wait(0.5):
                 pass
     finally:

@@ -244,7 +244,7 @@ class Builder:
             platform=self.platform,
         )
 
-    def key(self, target: BuildTarget) -> str:
+    def key(self, target: BuildTarget) -> dict[str, str]:
         """What must be unchanged for a fast rebuild: config text, target, Python, packages, flaskdesk."""
         flaskdesk_dir = Path(__file__).resolve().parents[1]
         return build_key(
@@ -356,7 +356,9 @@ class Builder:
             title=f"{target.name}: {'onefile' if target.onefile else 'onedir'} {target.backend} build",
         )
 
-    def _manifest(self, layout: BuildLayout, key: str, assets: collect_mod.AppAssets) -> Manifest:
+    def _manifest(
+        self, layout: BuildLayout, key: Mapping[str, str], assets: collect_mod.AppAssets
+    ) -> Manifest:
         """The fast-rebuild record of this build, hashed before PyInstaller runs (edits during it count)."""
         roots = [str(folder) for _name, folder in assets.packages] + [
             str(p) for p in assets.source_files if p.name != "__init__.py"
@@ -373,7 +375,7 @@ class Builder:
             executable=str(layout.executable),
         )
 
-    def _try_fast(self, layout: BuildLayout, key: str, started: float) -> BuildResult | None:
+    def _try_fast(self, layout: BuildLayout, key: Mapping[str, str], started: float) -> BuildResult | None:
         """Update a onedir bundle in place when only assets changed; ``None`` when a full build is needed."""
         manifest_path = layout.work / "manifest.json"
         old = Manifest.load(manifest_path)

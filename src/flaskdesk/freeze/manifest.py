@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -38,17 +38,32 @@ def environment_fingerprint() -> list[str]:
     return sorted(found)
 
 
-def build_key(parts: Mapping[str, Any]) -> str:
-    """A stable hash of the JSON-able ``parts`` (options, config text, fingerprints...)."""
-    text = json.dumps(parts, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+#: What each part of the key stands for, to say why a full build is needed.
+KEY_PARTS = {
+    "pyproject": "pyproject.toml",
+    "target": "the build options",
+    "python": "the Python interpreter",
+    "packages": "the installed packages",
+    "flaskdesk": "flaskdesk itself",
+}
+
+
+def build_key(parts: Mapping[str, Any]) -> dict[str, str]:
+    """A stable hash of each JSON-able part (config text, options, fingerprints...), kept apart.
+
+    Kept per part so that a full build can say which one changed.
+    """
+    return {
+        name: hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+        for name, value in parts.items()
+    }
 
 
 @dataclass(frozen=True)
 class Manifest:
     """What one onedir build was made from, and where its assets went."""
 
-    key: str
+    key: Mapping[str, str]
     sources: Mapping[str, str]
     source_roots: tuple[str, ...]
     assets: Mapping[str, Mapping[str, str]]
@@ -63,7 +78,7 @@ class Manifest:
             json.dumps(
                 {
                     "format": self.format,
-                    "key": self.key,
+                    "key": dict(self.key),
                     "sources": dict(self.sources),
                     "source_roots": list(self.source_roots),
                     "assets": {k: dict(v) for k, v in self.assets.items()},
@@ -122,7 +137,6 @@ class AssetUpdate:
 
     copy: tuple[tuple[str, str], ...] = ()
     delete: tuple[str, ...] = ()
-    reasons: tuple[str, ...] = field(default=())
 
     @property
     def empty(self) -> bool:
@@ -131,13 +145,18 @@ class AssetUpdate:
 
 
 def plan_update(
-    old: Manifest | None, *, key: str, sources: Mapping[str, str], assets: Mapping[str, Mapping[str, str]]
+    old: Manifest | None,
+    *,
+    key: Mapping[str, str],
+    sources: Mapping[str, str],
+    assets: Mapping[str, Mapping[str, str]],
 ) -> AssetUpdate | str:
     """The asset update that brings the last build up to date, or why a full build is needed (pure)."""
     if old is None:
         return "no previous build manifest"
-    if old.key != key:
-        return "the configuration, options or installed packages changed"
+    changed = [part for part in sorted(set(old.key) | set(key)) if old.key.get(part) != key.get(part)]
+    if changed:
+        return " and ".join(KEY_PARTS.get(part, part) for part in changed) + " changed"
     if dict(old.sources) != dict(sources):
         changed = sorted(set(old.sources) ^ set(sources)) or sorted(
             name for name in sources if old.sources.get(name) != sources[name]

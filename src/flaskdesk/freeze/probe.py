@@ -101,8 +101,8 @@ def main(argv: list[str]) -> None:
     """``TARGET ROOT OUT``: load ``TARGET`` as ``flaskdesk run`` would, from ``ROOT``; JSON to ``OUT``."""
     target, root, out = argv
     os.chdir(root)
-    before = set(sys.modules)
     from flaskdesk.launcher import load_app
 
+    before = set(sys.modules)  # after flaskdesk's own imports: only what the app loads is reported
     app, _project = load_app(target or None, start=Path(root))
     Path(out).write_text(json.dumps(describe(app, before), indent=1), encoding="utf-8")

@@ -71,7 +71,11 @@ a = Analysis(
     optimize=0,
 )
 ${slim}\
-a.datas += license_notices(a.pure, a.binaries, a.datas, out_dir=$licenses_dir, summary=$licenses_summary)
+a.datas += license_notices(
+    a.pure, a.binaries, a.datas,
+    out_dir=$licenses_dir,
+    summary=$licenses_summary,
+)
 pyz = PYZ(a.pure)
 $exe$collect"""
 )

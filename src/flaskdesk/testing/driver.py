@@ -37,8 +37,14 @@ from .display import VirtualDisplay
 __all__ = ["AppDriver", "DriverError", "JavaScriptError", "WaitTimeout", "source_command"]
 
 #: How much of a log or of the page's text goes into an error message.
-_TAIL_CHARS = 2000
+_TAIL_LINES = 20
 _PAGE_TEXT_CHARS = 500
+_UNWIRED_HINT = (
+    " Does this build support automation? Its launcher must claim the channel at start-up and start it "
+    "when the window is shown (flaskdesk.automation; see docs/testing.md)."
+)
+#: Heads the log excerpt in error messages (the pytest plugin looks for it to avoid repeating the log).
+LOG_HEADING = "end of the app's log"
 #: Extra time the driver waits for an answer beyond the command's own timeout.
 _ANSWER_GRACE = 15.0
 
@@ -64,8 +70,6 @@ class WaitTimeout(DriverError, AssertionError):
 def source_command(target: str | None = None, *, python: str | None = None) -> list[str]:
     """The command that runs an app from source exactly as ``flaskdesk run --app TARGET`` does."""
     command = [python or sys.executable, "-c", "from flaskdesk.cli import main; main()", "run"]
-    if os.environ.get("FD_DEV_SHIM"):  # DEV-ONLY-REMOVE
-        command = [python or sys.executable, os.environ["FD_DEV_SHIM"], "run"]  # DEV-ONLY-REMOVE
     return [*command, "--app", target] if target else command
 
 
@@ -200,8 +204,13 @@ class AppDriver:
         if process.poll() is None:
             with contextlib.suppress(DriverError):
                 self._last_js_errors = self.js_errors()
-            with contextlib.suppress(DriverError):
+            try:
                 self._request("close", timeout=5.0)
+            except DriverError:
+                # No channel (the app failed to start, or it broke): SIGTERM closes the window the
+                # same graceful way (flaskdesk's signal watcher), so the app still drains.
+                with contextlib.suppress(ProcessLookupError):
+                    process.terminate()
             try:
                 process.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -223,6 +232,9 @@ class AppDriver:
         if self._process is not None and self._process.poll() is None:
             self._kill()
         self._cleanup()
+        if self._own_temp is not None and self.returncode == 0 and not self._failed:
+            shutil.rmtree(self._own_temp, ignore_errors=True)
+            self._own_temp = None
 
     # -- driving -----------------------------------------------------------------------------------
 
@@ -318,10 +330,17 @@ class AppDriver:
 
     def log_text(self) -> str:
         """The app's log file (what flaskdesk and the app logged), or its console output if there is none."""
-        for candidate in (self.log_file, *sorted(self.data_dir.rglob("*.log"))):
-            if candidate is not None and candidate.is_file():
-                return candidate.read_text(errors="replace")
-        return self.output_text()
+        return self._log_file_text() or self.output_text()
+
+    def _log_path(self) -> Path | None:
+        if self.log_file is not None and self.log_file.is_file():
+            return self.log_file
+        # FLASKDESK_DATA_DIR/<name>/log/<name>.log (AppPaths); not the web engine's *.log files.
+        return next(iter(sorted(self.data_dir.glob("*/log/*.log"))), None)
+
+    def _log_file_text(self) -> str:
+        path = self._log_path()
+        return path.read_text(errors="replace") if path is not None else ""
 
     def output_text(self) -> str:
         """What the app wrote to stdout and stderr."""
@@ -373,7 +392,7 @@ class AppDriver:
             self._sock.sendall(line)
         except OSError:
             self._gone(cmd)
-        deadline = time.monotonic() + timeout + _ANSWER_GRACE
+        deadline = time.monotonic() + timeout + (0.0 if cmd == "hello" else _ANSWER_GRACE)
         while True:
             message = self._read_message(deadline, cmd)
             if "event" in message:
@@ -391,7 +410,9 @@ class AppDriver:
         while b"\n" not in self._buffer:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise DriverError(f"The app did not answer {cmd!r} in time." + self._diagnostics())
+                self._drop_channel()  # an app that stopped answering gets no more requests
+                hint = _UNWIRED_HINT if cmd == "hello" else ""
+                raise DriverError(f"The app did not answer {cmd!r} in time.{hint}" + self._diagnostics())
             readable, _, _ = select.select([self._sock], [], [], min(remaining, 0.25))
             if not readable:
                 if self._process.poll() is not None:
@@ -413,6 +434,7 @@ class AppDriver:
     def _gone(self, cmd: str) -> NoReturn:
         """The channel closed under us: wait briefly for the exit status, then say what happened."""
         __tracebackhide__ = True
+        self._drop_channel()
         process = self._process
         status = None
         if process is not None:
@@ -421,21 +443,17 @@ class AppDriver:
             except subprocess.TimeoutExpired:
                 status = None
         state = f"exited with status {status}" if status is not None else "closed the automation channel"
-        hint = ""
-        if cmd == "hello" and status is None:
-            hint = (
-                " Is automation wired into this build? The app must call flaskdesk.automation.claim() at "
-                "start-up (see docs/testing.md)."
-            )
-        raise DriverError(f"The app {state} while {cmd!r} was pending.{hint}" + self._diagnostics())
+        hint = _UNWIRED_HINT if cmd == "hello" and status is None else ""
+        raise DriverError(
+            f"The app {state} while {cmd!r} was pending.{hint}" + self._diagnostics(output=status is not None)
+        )
 
     def _startup_failed(self, event: Mapping[str, Any]) -> NoReturn:
         __tracebackhide__ = True
+        self._drop_channel()
         if event.get("log_file"):
             self.log_file = Path(str(event["log_file"]))
-        raise DriverError(
-            f"The app could not start: {event.get('message')}" + self._diagnostics(include_output=True)
-        )
+        raise DriverError(f"The app could not start: {event.get('message')}" + self._diagnostics())
 
     def _error_for(self, cmd: str, args: Mapping[str, Any], error: Mapping[str, Any]) -> DriverError:
         name = str(error.get("name") or "Error")
@@ -471,16 +489,20 @@ class AppDriver:
             lines += [f"    {e.get('type')}: {e.get('message')} ({e.get('url')})" for e in errors[-5:]]
         return "\n".join(lines)
 
-    def _diagnostics(self, include_output: bool = True) -> str:
+    def _diagnostics(self, *, output: bool = False) -> str:
+        """The end of the app's log, and of its console output when it crashed or has no log."""
         self._failed = True
         parts = []
-        log = _tail(self.log_text()) if self.log_file or any(self.data_dir.rglob("*.log")) else ""
+        log = self._log_file_text().strip().splitlines()
         if log:
-            parts.append(f"\n--- app log (last lines) ---\n{log}")
-        if include_output:
-            output = _tail(self.output_text())
-            if output and output != log:
-                parts.append(f"\n--- app output (last lines; all of it in {self.output_file}) ---\n{output}")
+            parts.append(f"\n--- {LOG_HEADING} ({self._log_path()}) ---\n" + "\n".join(log[-_TAIL_LINES:]))
+        if output or not log:
+            printed = self.output_text().strip().splitlines()
+            if printed:
+                parts.append(
+                    f"\n--- end of the app's output ({self.output_file}) ---\n"
+                    + "\n".join(printed[-_TAIL_LINES:])
+                )
         return "".join(parts)
 
     def _x_window(self) -> str:
@@ -517,10 +539,13 @@ class AppDriver:
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(10)
 
-    def _cleanup(self) -> None:
+    def _drop_channel(self) -> None:
         if self._sock is not None:
             self._sock.close()
             self._sock = None
+
+    def _cleanup(self) -> None:
+        self._drop_channel()
         if self._process is not None and self._process.poll() is not None:
             self.returncode = self._process.returncode
         if self._output is not None:
@@ -529,18 +554,6 @@ class AppDriver:
         if self._own_display and self._display is not None:
             self._display.stop()
             self._display = None
-        finished = self._process is None or self._process.poll() is not None
-        if self._own_temp is not None and finished and self.returncode == 0 and not self._failed:
-            shutil.rmtree(self._own_temp, ignore_errors=True)
-            self._own_temp = None
-
-
-def _tail(text: str) -> str:
-    text = text.strip()
-    if len(text) <= _TAIL_CHARS:
-        return text
-    cut = text[-_TAIL_CHARS:]
-    return "..." + cut[cut.find("\n") :] if "\n" in cut else "..." + cut
 
 
 def _describe(args: Mapping[str, Any]) -> str:

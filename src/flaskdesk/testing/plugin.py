@@ -54,6 +54,7 @@ FROZEN_VARIABLE = "FLASKDESK_FROZEN"
 WINDOW_FIXTURES = frozenset({"desktop_window", "frozen_app"})
 
 _drivers_key = pytest.StashKey[list["AppDriver"]]()
+_log_shown_key = pytest.StashKey[list["AppDriver"]]()
 _LOG_TAIL_LINES = 60
 
 
@@ -103,26 +104,24 @@ def pytest_runtest_makereport(
         # A WaitTimeout already names the screenshot it took; one more would show the same thing.
         screenshot = report.when == "call" and not (call.excinfo and call.excinfo.errisinstance(WaitTimeout))
         for driver in drivers:
-            for title, content in _failure_sections(driver, screenshot=screenshot):
+            with_log = driver not in item.stash.get(_log_shown_key, [])  # a start failure showed it already
+            for title, content in _failure_sections(driver, screenshot=screenshot, log=with_log):
                 report.sections.append((title, content))
     return report
 
 
-def _failure_sections(driver: AppDriver, *, screenshot: bool) -> list[tuple[str, str]]:
+def _failure_sections(driver: AppDriver, *, screenshot: bool, log: bool) -> list[tuple[str, str]]:
     from .driver import DriverError
 
     name = driver.app_name or "app"
     sections = []
-    log = driver.log_text().strip()
-    if log:
-        lines = log.splitlines()
+    text = driver.log_text().strip() if log else ""
+    if text:
+        lines = text.splitlines()
         shown = "\n".join(lines[-_LOG_TAIL_LINES:])
-        where = (
-            f" (last {_LOG_TAIL_LINES} lines; all of it in {driver.log_file})"
-            if len(lines) > _LOG_TAIL_LINES
-            else ""
-        )
-        sections.append((f"flaskdesk {name} log{where}", shown))
+        if len(lines) > _LOG_TAIL_LINES:
+            shown = f"(the last {_LOG_TAIL_LINES} lines of {driver.log_file})\n{shown}"
+        sections.append((f"flaskdesk {name} log", shown))
     try:
         errors = driver.js_errors()
     except DriverError:
@@ -253,6 +252,11 @@ def make_client(app: Flask, guard: Guard) -> FlaskClient:
             )
             return result
 
+        def session_transaction(self, *args: Any, **kwargs: Any) -> Any:
+            """Flask's, on the window's host, so the cookies it reads and writes are the window's."""
+            kwargs.setdefault("base_url", f"http://{host}")
+            return super().session_transaction(*args, **kwargs)
+
     client = DesktopClient(app, app.response_class, use_cookies=True)
     #: The origin the window's pages have; handy for Origin headers in tests of the guard.
     client.origin = f"http://{host}"  # type: ignore[attr-defined]
@@ -381,14 +385,19 @@ def frozen_app(
 
 
 def _drive(request: pytest.FixtureRequest, driver: AppDriver) -> Iterator[AppDriver]:
-    from .driver import DriverError
+    from .driver import LOG_HEADING, DriverError
 
     request.node.stash.setdefault(_drivers_key, []).append(driver)
+    problem = None
     try:
         driver.start()
     except DriverError as error:
+        problem = str(error)
+    if problem is not None:
         driver.stop()
-        pytest.fail(f"the app did not start in a window: {error}", pytrace=False)
+        if LOG_HEADING in problem:
+            request.node.stash.setdefault(_log_shown_key, []).append(driver)
+        pytest.fail(problem, pytrace=False)
     try:
         yield driver
     finally:

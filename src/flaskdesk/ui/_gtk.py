@@ -28,6 +28,7 @@ from typing import Any
 
 from ..errors import BackendError
 from .navigation import NavigationPolicy, Verdict, carry_out
+from .window import WindowOptions
 
 log = logging.getLogger("flaskdesk.ui")
 
@@ -45,15 +46,15 @@ class GtkHooks:
         window: Any,
         *,
         policy: NavigationPolicy,
-        background_color: str,
+        options: WindowOptions,
         storage_dir: Path | None,
         dev: bool,
         trust_first_navigation: bool = False,
     ) -> None:
         """Install the hooks on pywebview ``window`` (GUI thread, from ``before_show``).
 
-        ``background_color`` is already applied by pywebview (window CSS, view background, and the
-        view kept transparent until the first load), so it is not touched here.
+        ``options`` are already applied by pywebview (the background colour as window CSS and view
+        background, with the view kept transparent until the first load), so they are not read here.
         """
         browser = getattr(window.gui, "BrowserView", None)
         instance = browser.instances.get(window.uid) if browser is not None else None

@@ -9,7 +9,8 @@ loop has started its first navigation, and adds what flaskdesk needs on top:
   navigation, redirects included) and on the page pywebview returns from ``createWindow`` for
   ``target=_blank`` / ``window.open`` (pywebview's own one hands *any* URL, ``file:`` included, to
   the browser);
-* the page's background colour, so nothing white is painted before the first page arrives;
+* the page's background colour, so nothing white is painted before the first page arrives, and
+  a truly fixed size for ``resizable=False``;
 * the HTTP cache inside the app's storage dir (Qt's default is keyed by the executable's name,
   which every ``python``-launched app shares);
 * in dev mode, in-process devtools on F12 (``QWebEnginePage.setDevToolsPage``) instead of
@@ -32,6 +33,7 @@ from typing import Any
 
 from ..errors import BackendError
 from .navigation import NavigationPolicy, Verdict, carry_out
+from .window import WindowOptions
 
 log = logging.getLogger("flaskdesk.ui")
 
@@ -102,7 +104,7 @@ class QtHooks:
         window: Any,
         *,
         policy: NavigationPolicy,
-        background_color: str,
+        options: WindowOptions,
         storage_dir: Path | None,
         dev: bool,
         trust_first_navigation: bool = False,
@@ -128,7 +130,10 @@ class QtHooks:
             _check_storage(profile, storage_dir)
             # Keep the HTTP cache with the rest of this app's web data (see module docstring).
             profile.setCachePath(str(storage_dir / "cache"))
-        page.setBackgroundColor(qt_gui.QColor(background_color))
+        page.setBackgroundColor(qt_gui.QColor(options.background_color))
+        if not options.resizable:
+            # pywebview applies min_size after setFixedSize, which lets the window shrink again.
+            browser.setFixedSize(options.width, options.height)
 
         trusted = [trust_first_navigation]
 

@@ -14,7 +14,9 @@ the process mid-request.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import dataclasses
 import importlib
 import logging
 import os
@@ -100,7 +102,7 @@ class ToolkitHooks(Protocol):
         window: Any,
         *,
         policy: NavigationPolicy,
-        background_color: str,
+        options: WindowOptions,
         storage_dir: Path | None,
         dev: bool,
         trust_first_navigation: bool = False,
@@ -343,6 +345,10 @@ class WebviewBackend:
         storage_dir = _ensure_storage_dir(session.storage_dir)
         options = session.options
         _check_color(options.background_color)
+        if self._stop_requested:  # SIGTERM (close_all) before there was anything to close
+            if session.on_closed is not None:
+                session.on_closed()
+            return
         webview = _import_webview()
         if self._hooks is None:
             log.warning(
@@ -381,18 +387,32 @@ class WebviewBackend:
         The page may only hand links to the browser; it keeps no web storage.
         """
         _require_main_thread("show_error")
+        if self._stop_requested:
+            return
+        # A message-sized, resizable, white window (the app's colours may be what is broken).
+        width, height = min(options.width, 760), min(options.height, 520)
+        look = dataclasses.replace(
+            options,
+            title=title,
+            width=width,
+            height=height,
+            min_size=(min(options.min_size[0], width), min(options.min_size[1], height)),
+            resizable=True,
+            background_color="#FFFFFF",
+        )
         webview = _import_webview()
         if self._hooks is not None:
             self._hooks.prepare()
         window = webview.create_window(
-            title,
+            look.title,
             html=html,
-            width=min(options.width, 760),
-            height=min(options.height, 520),
-            min_size=(min(options.min_size[0], 760), min(options.min_size[1], 520)),
+            width=look.width,
+            height=look.height,
+            min_size=look.min_size,
+            background_color=look.background_color,
             text_select=True,
         )
-        self._watch(window, NavigationPolicy(None), options, storage_dir=None, dev=False, trust_first=True)
+        self._watch(window, NavigationPolicy(None), look, storage_dir=None, dev=False, trust_first=True)
         self._start(webview, private_mode=True, storage_path=None, icon=_icon_path(options.icon))
 
     def close_all(self) -> None:
@@ -426,7 +446,7 @@ class WebviewBackend:
                 hooks.attach(
                     window,
                     policy=policy,
-                    background_color=options.background_color,
+                    options=options,
                     storage_dir=storage_dir,
                     dev=dev,
                     trust_first_navigation=trust_first,
@@ -504,11 +524,14 @@ class _WebviewWindowHandle:
 class _SignalWatcher:
     """SIGTERM/SIGINT → ``on_signal`` promptly, even while a toolkit's C main loop runs.
 
-    Python runs signal handlers only between bytecodes of the main thread, which sits inside
-    Qt's or GTK's C loop, so a handler alone could wait indefinitely. ``signal.set_wakeup_fd``
-    makes the C-level handler write the signal number to a pipe at once; a watcher thread reads
-    it and calls ``on_signal`` (``close_all``), so the window closes gracefully and ``run``
-    returns normally. Handlers, wakeup fd and thread are all restored or joined on exit.
+    Python runs signal handlers only between bytecodes of the main thread, and under Qt the main
+    thread sits in C++ (pywebview's 500 ms no-op timer is all that wakes it). So
+    ``signal.set_wakeup_fd`` makes the C-level handler write the signal number to a pipe at once,
+    and a watcher thread reads it and calls ``on_signal`` (``close_all``): the window closes
+    gracefully and ``run`` returns normally. PyGObject swaps in its own wakeup fd while GTK's loop
+    runs (to run Python handlers promptly), so the Python-level handler writes to the same pipe
+    too; the watcher is the one place that acts, and closing twice is harmless. Handlers, wakeup
+    fd and thread are all restored or joined on exit.
     """
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -537,9 +560,12 @@ class _SignalWatcher:
             signal.signal(signum, self._noted)
 
     def _noted(self, signum: int, frame: Any) -> None:
-        """The Python-level handler: nothing to do, the watcher thread has already acted."""
+        """The Python-level handler: pass the signal to the watcher (never act in a handler)."""
+        with contextlib.suppress(OSError):  # pipe full (the watcher has plenty to act on)
+            os.write(self._write_fd, bytes([signum]))
 
     def _watch(self) -> None:
+        seen: set[int] = set()
         while True:
             try:
                 data = os.read(self._read_fd, 64)
@@ -549,7 +575,10 @@ class _SignalWatcher:
                 return  # write end closed: run() is over
             for signum in data:
                 if signum in self.SIGNALS:
-                    log.info("%s received: closing the window", signal.Signals(signum).name)
+                    # Each signal usually arrives twice (C wakeup byte, then the Python handler's).
+                    level = logging.DEBUG if signum in seen else logging.INFO
+                    log.log(level, "%s received: closing the window", signal.Signals(signum).name)
+                    seen.add(signum)
                     self._on_signal()
 
     def __exit__(

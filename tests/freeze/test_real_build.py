@@ -1,0 +1,204 @@
+"""Real builds of the fixture app, launched under Xvfb: it renders, runs its commands, first-run once.
+
+Each build runs the real ``flaskdesk build`` command (Qt onedir ~20-30 s, GTK ~15 s here). The
+screenshot check looks for the two colours only the bundled CSS can produce: the app's own static
+file (body #3a7b5c) and the installed extension's blueprint static file (widget #c0392b), on a page
+rendered from a blueprint template that includes the extension's template.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from .conftest import FIXTURE
+
+pytestmark = pytest.mark.slow
+
+APP_GREEN = (0x3A, 0x7B, 0x5C)
+EXT_RED = (0xC0, 0x39, 0x2B)
+NAME = "Freeze-Demo"
+
+
+@dataclass(frozen=True)
+class Built:
+    project: Path
+    executable: Path
+    output: str
+    seconds: float
+
+
+def build(project: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-c", "from flaskdesk.cli import main; main()", "build", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=170,
+        env={k: v for k, v in os.environ.items() if k not in ("FLASK_APP", "QT_API")},
+    )
+    return result, time.monotonic() - started
+
+
+def _build_fixture(tmp_path_factory: pytest.TempPathFactory, *args: str) -> Built:
+    project = tmp_path_factory.mktemp("real") / "demo"
+    shutil.copytree(FIXTURE / "app", project)
+    result, seconds = build(project, *args)
+    assert result.returncode == 0, result.stdout + result.stderr
+    onefile = "--onefile" in args
+    executable = project / "dist" / ("onefile" if onefile else NAME) / NAME
+    assert executable.is_file()
+    return Built(project, executable, result.stdout + result.stderr, seconds)
+
+
+@pytest.fixture(scope="module")
+def qt_build(tmp_path_factory: pytest.TempPathFactory, installed_ext: Path) -> Built:
+    return _build_fixture(tmp_path_factory, "--backend", "qt")
+
+
+def color_pixels(png: Path, color: tuple[int, int, int]) -> int:
+    with Image.open(png) as image:
+        counts = image.convert("RGB").getcolors(maxcolors=1 << 24) or []
+    return sum(count for count, pixel in counts if pixel == color)
+
+
+def screenshot(display: str, path: Path) -> Path:
+    subprocess.run(["import", "-display", display, "-window", "root", str(path)], check=True, timeout=20)
+    return path
+
+
+def launch_until_rendered(
+    executable: Path, display: str, data_dir: Path, shot: Path, *, env: Mapping[str, str] | None = None
+) -> tuple[float, str]:
+    """Start the frozen app, wait until both colours show, SIGTERM it; return (seconds to visible, output)."""
+    child_env = {**os.environ, **(env or {}), "DISPLAY": display, "FLASKDESK_DATA_DIR": str(data_dir)}
+    log = shot.with_suffix(".log")
+    with log.open("wb") as out:
+        started = time.monotonic()
+        proc = subprocess.Popen(
+            [str(executable)], env=child_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            visible = None
+            while time.monotonic() - started < 60 and proc.poll() is None:
+                screenshot(display, shot)
+                if color_pixels(shot, APP_GREEN) > 50_000 and color_pixels(shot, EXT_RED) > 20_000:
+                    visible = time.monotonic() - started
+                    break
+                time.sleep(0.3)
+            assert visible is not None, f"never rendered (see {shot}):\n{log.read_text()[-3000:]}"
+            proc.send_signal(signal.SIGTERM)
+            code = proc.wait(30)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    assert code == 0, log.read_text()[-3000:]
+    return visible, log.read_text()
+
+
+def test_qt_build_output(qt_build: Built) -> None:
+    out = qt_build.output
+    for stage in ("collect", "Analysis", "PYZ", "EXE", "COLLECT", "report"):
+        assert f"] {stage}" in out
+    assert "GPL-licensed components: PyQt6" in out
+    work = qt_build.project / "build" / "flaskdesk"
+    assert (work / "pyinstaller.log").stat().st_size > 1000
+    assert "Total:" in (work / "size-report.txt").read_text()
+    internal = qt_build.executable.parent / "_internal"
+    qt = internal / "PyQt6" / "Qt6"
+    # slim, and still everything WebEngine needs
+    assert not (qt / "qml").exists()
+    assert sorted(p.name for p in (qt / "translations" / "qtwebengine_locales").iterdir()) == ["en-US.pak"]
+    assert (qt / "libexec" / "QtWebEngineProcess").is_file()
+    assert (qt / "resources" / "qtwebengine_resources.pak").is_file()
+    assert not list((qt / "lib").glob("libQt6Quick3D*"))
+    assert not (internal / "gi").exists() and not (internal / "PySide6").exists()
+    # the app's assets, the extension's assets, the baked config, licences
+    assert (internal / "demoapp" / "static" / "app.css").is_file()
+    assert (internal / "fdbp_ext" / "templates" / "fdbp_ext" / "widget.html").is_file()
+    assert (internal / "flaskdesk" / "baked-config.json").is_file()
+    assert (internal / "flaskdesk" / "ui" / "js" / "flaskdesk.js").is_file()  # our hook
+    assert (internal / "licenses" / "THIRD-PARTY-NOTICES.txt").is_file()
+    print(f"\nQt onedir build: {qt_build.seconds:.1f} s")
+
+
+def test_qt_frozen_app_renders_and_first_run_runs_once(
+    qt_build: Built, x_display: str, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    first, output = launch_until_rendered(qt_build.executable, x_display, data, tmp_path / "qt-first.png")
+    assert "running first-run command: flask init-db" in output
+    second, output = launch_until_rendered(qt_build.executable, x_display, data, tmp_path / "qt-second.png")
+    assert "first-run command" not in output
+    instance = data / "Freeze Demo" / "data" / "instance"
+    assert (instance / "first-run.log").read_text().splitlines() == ["init-db"]
+    assert not (instance / "upgrade.log").exists()
+    print(f"\nQt frozen start -> visible: first run {first:.2f} s, second {second:.2f} s")
+
+
+def test_qt_frozen_app_runs_its_flask_commands(qt_build: Built, tmp_path: Path) -> None:
+    env = {**os.environ, "FLASKDESK_DATA_DIR": str(tmp_path)}
+    hello = subprocess.run(
+        [str(qt_build.executable), "flask", "hello", "--name", "ci"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (hello.returncode, hello.stdout.strip()) == (0, "hello ci from demoapp")
+    fail = subprocess.run(
+        [str(qt_build.executable), "flask", "fail"], env=env, capture_output=True, timeout=60
+    )
+    assert fail.returncode == 3
+
+
+def test_fast_rebuild_after_a_template_change(qt_build: Built) -> None:
+    template = qt_build.project / "demoapp" / "pages" / "templates" / "pages" / "index.html"
+    template.write_text(template.read_text().replace("<h1>Freeze demo</h1>", "<h1>Fast rebuild</h1>"))
+    result, seconds = build(qt_build.project, "--backend", "qt")
+    assert result.returncode == 0, result.stderr
+    assert "without re-running PyInstaller" in result.stdout
+    bundled = qt_build.executable.parent / "_internal/demoapp/pages/templates/pages/index.html"
+    assert "Fast rebuild" in bundled.read_text()
+    assert seconds < 0.2 * qt_build.seconds
+    print(f"\nfast rebuild {seconds:.2f} s vs full {qt_build.seconds:.1f} s")
+
+
+def test_gtk_onedir_renders(
+    tmp_path_factory: pytest.TempPathFactory, installed_ext: Path, x_display: str, tmp_path: Path
+) -> None:
+    built = _build_fixture(tmp_path_factory, "--backend", "gtk")
+    internal = built.executable.parent / "_internal"
+    assert not (internal / "PyQt6").exists() and not (internal / "qtpy").exists()
+    assert "GPL-licensed" not in built.output
+    seconds, _output = launch_until_rendered(
+        built.executable, x_display, tmp_path / "data", tmp_path / "gtk.png"
+    )
+    print(f"\nGTK onedir build {built.seconds:.1f} s, start -> visible {seconds:.2f} s")
+
+
+def test_gtk_onefile_runs_commands(
+    tmp_path_factory: pytest.TempPathFactory, installed_ext: Path, tmp_path: Path
+) -> None:
+    built = _build_fixture(tmp_path_factory, "--backend", "gtk", "--onefile")
+    hello = subprocess.run(
+        [str(built.executable), "flask", "hello"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "FLASKDESK_DATA_DIR": str(tmp_path)},
+    )
+    assert (hello.returncode, hello.stdout.strip()) == (0, "hello world from demoapp")
+    print(f"\nGTK onefile build {built.seconds:.1f} s, {built.executable.stat().st_size / 1e6:.0f} MB")
