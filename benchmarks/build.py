@@ -40,7 +40,8 @@ FIXTURE = ROOT / "tests" / "fixtures" / "freeze_blueprint_pkg"
 NAME = "Freeze-Demo"
 APP_GREEN = (0x3A, 0x7B, 0x5C)
 EXT_RED = (0xC0, 0x39, 0x2B)
-ENTRY = "from flaskdesk.launcher import run_target\n\nrun_target('demoapp:create_app()')\n"
+# A hand-written desktop entry imports pywebview itself (flaskdesk's runtime imports it by name).
+ENTRY = "import webview\nfrom flaskdesk.launcher import run_target\n\nrun_target('demoapp:create_app()')\n"
 
 
 def tree_size(path: Path) -> int:
@@ -71,7 +72,7 @@ def flaskdesk_build(project: Path, *args: str) -> tuple[float, str]:
 
 
 def naive_build(project: Path, ext_src: Path) -> tuple[float, int]:
-    """The hand-written equivalent: --add-data for every folder, --hidden-import for the app."""
+    """The hand-written equivalent: --add-data for every folder, --hidden-import for the app's modules."""
     (project / "naive_entry.py").write_text(ENTRY)
     adds = [
         f"{project / 'demoapp' / 'static'}:demoapp/static",
@@ -204,13 +205,19 @@ def main() -> None:
         first = tree_hashes(bundle)
 
         template = project / "demoapp" / "pages" / "templates" / "pages" / "index.html"
-        template.write_text(template.read_text().replace("<h1>Freeze demo</h1>", "<h1>Edited</h1>"))
+        original = template.read_text()
+        template.write_text(original.replace("<h1>Freeze demo</h1>", "<h1>Edited</h1>"))
         fast, out = flaskdesk_build(project, "--backend", args.backend)
+        for _attempt in range(3):  # flaskdesk's own sources edited meanwhile (a dev checkout): again
+            if "flaskdesk itself changed" not in out:
+                break
+            template.write_text(original.replace("<h1>Freeze demo</h1>", f"<h1>Edited {_attempt}</h1>"))
+            fast, out = flaskdesk_build(project, "--backend", args.backend)
         assert "without re-running PyInstaller" in out, out
         results["fast_rebuild_seconds"] = round(fast, 2)
         results["fast_ratio"] = round(fast / seconds, 3)
         print(f"fast rebuild (one template): {fast:.2f} s ({fast / seconds:.3f}x full)", flush=True)
-        template.write_text(template.read_text().replace("<h1>Edited</h1>", "<h1>Freeze demo</h1>"))
+        template.write_text(original)
         flaskdesk_build(project, "--backend", args.backend)
 
         display, xvfb = ensure_display()

@@ -21,6 +21,7 @@ from markupsafe import Markup
 from . import resources
 from .app.guard import SCRIPT_PATH, log_request_exception
 from .app.paths import relocate_instance_path
+from .automation import AutomationChannel
 from .errors import ConfigError
 from .settings import DesktopArgs, LaunchSettings, project_config_for, resolve_settings
 from .ui.bridge import Bridge
@@ -154,7 +155,7 @@ class Desktop:
             cli=cli,
         )
 
-    def run(self, *, dev: bool = False, **cli: Any) -> None:
+    def run(self, *, dev: bool = False, automation: AutomationChannel | None = None, **cli: Any) -> None:
         """Show the app in a native window; block until the last window closes.
 
         Raises a :class:`~flaskdesk.FlaskdeskError` after the error window closes when the app
@@ -162,7 +163,7 @@ class Desktop:
         """
         from .launch import launch
 
-        launch(self, dev=dev, cli=cli)
+        launch(self, dev=dev, cli=cli, automation=automation)
 
     def _require_app(self) -> Flask:
         if self.app is None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
+from . import automation as automation_channel
 from .app.guard import Guard, GuardPolicy
 from .app.logs import configure_logging, ensure_std_streams
 from .app.paths import AppPaths
@@ -34,9 +35,34 @@ if TYPE_CHECKING:
 log = logging.getLogger("flaskdesk")
 
 
-def launch(desktop: Desktop, *, dev: bool = False, cli: Mapping[str, Any] | None = None) -> None:
-    """Run ``desktop``'s app in a window until the last window closes; raise if it could not start."""
+def launch(
+    desktop: Desktop,
+    *,
+    dev: bool = False,
+    cli: Mapping[str, Any] | None = None,
+    automation: automation_channel.AutomationChannel | None = None,
+) -> None:
+    """Run ``desktop``'s app in a window until the last window closes; raise if it could not start.
+
+    ``automation`` is the test tool's channel when a launcher already claimed it; otherwise it is
+    claimed here (``python app.py`` run by a test driver).
+    """
     ensure_std_streams()
+    channel = automation if automation is not None else automation_channel.claim(os.environ)
+    try:
+        _launch(desktop, dev=dev, cli=cli, channel=channel)
+    finally:
+        if channel is not None:
+            channel.close()
+
+
+def _launch(
+    desktop: Desktop,
+    *,
+    dev: bool,
+    cli: Mapping[str, Any] | None,
+    channel: automation_channel.AutomationChannel | None,
+) -> None:
     app = desktop._require_app()
     settings = desktop.settings(app, cli)
     paths = AppPaths.for_app(settings.name, data_root=settings.data_dir)
@@ -49,7 +75,7 @@ def launch(desktop: Desktop, *, dev: bool = False, cli: Mapping[str, Any] | None
         check_template_folder(app)
         server = Server(_not_ready, name=settings.name)
     except FlaskdeskError as error:
-        show_startup_error(backend, options, error, log_file)
+        report_startup_error(backend, options, error, log_file, channel)
         raise
     try:
         guard = Guard(
@@ -69,10 +95,15 @@ def launch(desktop: Desktop, *, dev: bool = False, cli: Mapping[str, Any] | None
             app_origin=server.url,
             storage_dir=paths.web_storage_dir,
             dev=dev,
+            on_shown=(
+                (lambda handle: channel.start(handle, app=app, origin=server.url, log_file=log_file))
+                if channel is not None
+                else None
+            ),
         )
         backend.run(session)
     except FlaskdeskError as error:
-        show_startup_error(backend, options, error, log_file)
+        report_startup_error(backend, options, error, log_file, channel)
         raise
     finally:
         server.shutdown(settings.shutdown_timeout)  # logs the requests it had to cut off, if any
@@ -111,6 +142,21 @@ def check_template_folder(app: Flask) -> None:
             "templates are collected."
         )
     log.info("no templates folder at %s; render_template() will only find blueprint templates", folder)
+
+
+def report_startup_error(
+    backend: Backend | None,
+    options: WindowOptions,
+    error: BaseException,
+    log_file: Path | None,
+    channel: automation_channel.AutomationChannel | None,
+) -> None:
+    """A test tool driving this launch hears of the failure at once; a person sees a window."""
+    if channel is not None:
+        log.error("%s could not start: %s", options.title, error, exc_info=error)
+        channel.fail(error, log_file)
+    elif backend is not None:
+        show_startup_error(backend, options, error, log_file)
 
 
 def show_startup_error(

@@ -16,14 +16,14 @@ from typing import Any
 
 from flask import Flask
 
-from . import resources
+from . import automation, resources
 from .app.loader import instance_path_override, locate_app
 from .app.logs import configure_logging, ensure_std_streams
 from .app.paths import AppPaths
 from .config import ENV_VARS, ProjectConfig, find_pyproject, load_project_config, project_config_from_dict
 from .desktop import Desktop
 from .errors import AppNotFoundError, FlaskdeskError
-from .launch import show_startup_error
+from .launch import report_startup_error
 from .ui.backend import select_backend
 from .ui.window import WindowOptions
 
@@ -78,18 +78,28 @@ def run_target(
 ) -> None:
     """Load the app named by ``target`` and run it in a window; failures are shown, then raised."""
     ensure_std_streams()
+    channel = automation.claim(os.environ)  # before the user's code can see the variables
     try:
-        app, _ = load_app(target, start=start)
-    except FlaskdeskError as error:
-        _show_load_failure(target, error, cli or {})
-        raise
-    desktop = app.extensions.get("flaskdesk")
-    if not isinstance(desktop, Desktop):
-        desktop = Desktop(app)
-    desktop.run(dev=dev, **dict(cli or {}))
+        try:
+            app, _ = load_app(target, start=start)
+        except FlaskdeskError as error:
+            _show_load_failure(target, error, cli or {}, channel)
+            raise
+        desktop = app.extensions.get("flaskdesk")
+        if not isinstance(desktop, Desktop):
+            desktop = Desktop(app)
+        desktop.run(dev=dev, automation=channel, **dict(cli or {}))
+    finally:
+        if channel is not None:
+            channel.close()
 
 
-def _show_load_failure(target: str | None, error: FlaskdeskError, cli: Mapping[str, Any]) -> None:
+def _show_load_failure(
+    target: str | None,
+    error: FlaskdeskError,
+    cli: Mapping[str, Any],
+    channel: automation.AutomationChannel | None,
+) -> None:
     """The app never came into being: show the error with what the project alone tells us."""
     try:
         project, _ = find_project()
@@ -109,8 +119,12 @@ def _show_load_failure(target: str | None, error: FlaskdeskError, cli: Mapping[s
         log_file = configure_logging(paths.log_dir, name=name, dev=False)
     except FlaskdeskError:
         log.exception("could not set up logging")
+    options = WindowOptions(title=title)
+    if channel is not None:
+        report_startup_error(None, options, error, log_file, channel)
+        return
     backend = select_backend(cli.get("backend") or (project.backend if project else None))
-    show_startup_error(backend, WindowOptions(title=title), error, log_file)
+    report_startup_error(backend, options, error, log_file, None)
 
 
 @contextlib.contextmanager

@@ -105,11 +105,29 @@ def start_child(tmp_path: Path) -> Iterator[object]:
         child.stop()
 
 
-def screenshot_colours(display: str, path: Path) -> dict[str, int]:
-    """Grab the whole X screen and count pure red, pure blue and white pixels."""
+def window_of(display: str, pid: int, timeout: float = 10.0) -> str:
+    """The X window id of the visible window process ``pid`` owns (``_NET_WM_PID``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = subprocess.run(
+            ["xdotool", "search", "--onlyvisible", "--pid", str(pid)],
+            env={**os.environ, "DISPLAY": display},
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.split()
+        if found:
+            return found[-1]
+        time.sleep(0.1)
+    raise AssertionError(f"process {pid} shows no window on {display}")
+
+
+def screenshot_colours(display: str, path: Path, pid: int) -> dict[str, int]:
+    """Grab the window of process ``pid`` and count its pure red, pure blue and white pixels."""
     from PIL import Image
 
-    subprocess.run(["import", "-display", display, "-window", "root", str(path)], check=True, timeout=30)
+    window = window_of(display, pid)
+    subprocess.run(["import", "-display", display, "-window", window, str(path)], check=True, timeout=30)
     with Image.open(path) as image:
         counts = dict.fromkeys(("red", "blue", "white"), 0)
         for count, colour in image.convert("RGB").getcolors(maxcolors=1 << 24) or []:

@@ -109,3 +109,34 @@ def test_main_maps_errors_to_exit_codes(
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("FLASK_APP", raising=False)
     assert main(["flask", "routes"]) == 2  # no app: Flask's own "could not locate" usage error
+
+
+def test_the_frozen_entry_is_runtime_only() -> None:
+    """What the executable imports first must not drag tooling (or a GUI toolkit) into the bundle."""
+    import subprocess
+    import sys
+
+    code = "import json, sys, flaskdesk.frozen; print(json.dumps(sorted(sys.modules)))"
+    loaded = json.loads(
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    )
+    tooling = (
+        "flaskdesk.cli",
+        "flaskdesk.freeze",
+        "flaskdesk.host",
+        "flaskdesk.packaging",
+        "flaskdesk.testing",
+    )
+    assert [m for m in loaded if m.startswith(tooling) or m.split(".")[0] in ("PyInstaller", "pytest")] == []
+    assert not {"webview", "PyQt6", "gi"} & set(loaded)
+
+
+def test_hook_dir_is_registered() -> None:
+    from importlib.metadata import entry_points
+
+    from flaskdesk.freeze.hooks import get_hook_dirs
+
+    (hook_dir,) = get_hook_dirs()
+    assert (Path(hook_dir) / "hook-flaskdesk.py").is_file()
+    registered = [ep.value for ep in entry_points(group="pyinstaller40")]
+    assert "flaskdesk.freeze.hooks:get_hook_dirs" in registered

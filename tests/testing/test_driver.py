@@ -64,7 +64,8 @@ sys.exit(0)
 
 @pytest.fixture(scope="module")
 def display() -> Iterator[VirtualDisplay]:
-    with VirtualDisplay() as display:
+    # Always a private one: the fake app has no window, so screenshots must be able to use the root.
+    with VirtualDisplay(reuse=False) as display:
         yield display
 
 

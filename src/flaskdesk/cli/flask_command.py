@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from flask.cli import ScriptInfo
 
+from .. import automation
 from ..desktop import Desktop
 
 
@@ -16,8 +19,9 @@ from ..desktop import Desktop
 @click.pass_obj
 def desktop_command(info: ScriptInfo, backend: str | None, dev: bool) -> None:
     """Open this Flask app in a native desktop window (flaskdesk)."""
+    channel = automation.claim(os.environ)  # a test driver's channel, scrubbed before the app loads
     app = info.load_app()
     desktop = app.extensions.get("flaskdesk")
     if not isinstance(desktop, Desktop):
         desktop = Desktop(app)
-    desktop.run(dev=dev, **({"backend": backend} if backend else {}))
+    desktop.run(dev=dev, automation=channel, **({"backend": backend} if backend else {}))

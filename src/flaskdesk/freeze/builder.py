@@ -245,15 +245,24 @@ class Builder:
         )
 
     def key(self, target: BuildTarget) -> dict[str, str]:
-        """What must be unchanged for a fast rebuild: config text, target, Python, packages, flaskdesk."""
+        """What must be unchanged for a fast rebuild: config text, target, Python, packages, flaskdesk.
+
+        Of flaskdesk itself, what ships (the runtime) and what shapes the bundle (``freeze/``)
+        count; the other tooling (CLI, packaging, testing) never reaches the executable.
+        """
         flaskdesk_dir = Path(__file__).resolve().parents[1]
+        shipped = [
+            str(path)
+            for path in sorted(flaskdesk_dir.iterdir())
+            if path.name not in ("cli", "packaging", "testing", "scaffold", "__pycache__")
+        ]
         return build_key(
             {
                 "pyproject": self.pyproject.read_text(encoding="utf-8") if self.pyproject else "",
                 "target": repr(target),
                 "python": [self.python, sys.version],
                 "packages": environment_fingerprint(),
-                "flaskdesk": [__version__, hash_sources([str(flaskdesk_dir)])],
+                "flaskdesk": [__version__, hash_sources(shipped)],
             }
         )
 

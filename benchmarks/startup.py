@@ -1,0 +1,100 @@
+"""Start → page shown, and idle memory, from one set of window runs.
+
+One run = one fresh process: spawn the contender on the private display, time until the page's
+colour is on the screen (:meth:`benchmarks.harness.PrivateDisplay.wait_for_colour`), then (for the
+memory metric) let it idle 2 s and sum PSS over its process tree, then stop it (SIGTERM to its
+session, SIGKILL after 10 s). Rounds interleave the contenders (floor, plain, ..., floor, plain,
+...) after one unmeasured warm-up round, so a busy moment on the machine hits them all alike. Each
+contender keeps its own XDG folders across its runs, as a user's second start would find them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks.contenders import Contender
+from benchmarks.harness import PrivateDisplay, child_env, spawn, stop
+from benchmarks.memory import IDLE_SECONDS, tree_pss
+
+TIMEOUT_SECONDS = 60.0
+
+
+@dataclass
+class WindowRun:
+    contender: str
+    round: int  # 0 = warm-up
+    seconds: float | None = None  # spawn → page colour on screen
+    pss_mb: float | None = None
+    processes: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def window_run(
+    contender: Contender,
+    backend: str,
+    display: PrivateDisplay,
+    work: Path,
+    *,
+    number: int,
+    page: Path,
+    memory: bool,
+    timeout: float = TIMEOUT_SECONDS,
+) -> WindowRun:
+    run = WindowRun(contender.key, number)
+    env = child_env(display.name, work / "homes" / contender.key, contender.env(backend))
+    logs = work / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    if not display.wait_until_clear():
+        run.error = "an earlier window was still on the screen"
+        return run
+    with (logs / f"{contender.key}-{number}.log").open("wb") as log:
+        started = time.monotonic()
+        proc = spawn(contender.argv(backend, page=page), env, log, cwd=work)
+        try:
+            shown = display.wait_for_colour(started + timeout, proc)
+            if shown is None:
+                code = proc.poll()
+                run.error = (
+                    f"exited with status {code} before the page showed" if code is not None
+                    else f"page not shown within {timeout:.0f} s"
+                )
+                run.error += f" (log: {log.name})"
+            else:
+                run.seconds = shown - started
+                if memory:
+                    time.sleep(IDLE_SECONDS)
+                    run.pss_mb, run.processes = tree_pss(proc.pid)
+        finally:
+            stop(proc)
+    return run
+
+
+def measure(
+    contenders: Sequence[Contender],
+    backend: str,
+    display: PrivateDisplay,
+    work: Path,
+    *,
+    page: Path,
+    runs: int,
+    memory: bool,
+    progress: Callable[[str], None] = lambda _: None,
+) -> dict[str, list[WindowRun]]:
+    """Every contender ``runs`` times (plus one warm-up each), interleaved; warm-ups are kept, marked round 0."""
+    results: dict[str, list[WindowRun]] = {c.key: [] for c in contenders}
+    for number in range(runs + 1):
+        for contender in contenders:
+            run = window_run(contender, backend, display, work, number=number, page=page, memory=memory)
+            results[contender.key].append(run)
+            what = "warm-up" if number == 0 else f"run {number}/{runs}"
+            shown = f"{run.seconds:.3f} s" if run.seconds is not None else f"FAILED: {run.error}"
+            pss = f", {run.pss_mb:.0f} MB PSS" if run.pss_mb is not None else ""
+            progress(f"{backend} {what:9} {contender.key:9} {shown}{pss}")
+    return results
