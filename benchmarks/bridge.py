@@ -29,7 +29,14 @@ TIMEOUT_SECONDS = 120.0
 
 
 def bridge_run(
-    contender: Contender, backend: str, display: PrivateDisplay, work: Path, *, number: int, calls: int, warmup: int
+    contender: Contender,
+    backend: str,
+    display: PrivateDisplay,
+    work: Path,
+    *,
+    number: int,
+    calls: int,
+    warmup: int,
 ) -> dict[str, Any]:
     result = work / "bridge" / f"{contender.key}-{number}.json"
     result.parent.mkdir(parents=True, exist_ok=True)
@@ -48,7 +55,9 @@ def bridge_run(
                         pass  # still being written
                 time.sleep(0.05)
             code = proc.poll()
-            why = f"exited with status {code}" if code is not None else f"no result in {TIMEOUT_SECONDS:.0f} s"
+            why = (
+                f"exited with status {code}" if code is not None else f"no result in {TIMEOUT_SECONDS:.0f} s"
+            )
             return {"error": f"{why} (log: {log.name})"}
         finally:
             stop(proc)
@@ -68,7 +77,8 @@ def measure(
     """``runs`` windows per contender (interleaved), ``calls`` timed calls each; samples pooled."""
     (work / "logs").mkdir(parents=True, exist_ok=True)
     pooled: dict[str, dict[str, Any]] = {
-        c.key: {"bridge_ms": [], "fetch_ms": [], "errors": [], "user_agent": None} for c in contenders
+        c.key: {"bridge_ms": [], "fetch_ms": [], "errors": [], "user_agent": None, "resolution": None}
+        for c in contenders
     }
     for number in range(1, runs + 1):
         for contender in contenders:
@@ -79,6 +89,7 @@ def measure(
             mine["bridge_ms"] += [float(x) for x in got.get("bridge_ms", [])]
             mine["fetch_ms"] += [float(x) for x in got.get("fetch_ms", [])]
             mine["user_agent"] = got.get("userAgent", mine["user_agent"])
+            mine["resolution"] = got.get("timerResolutionMs", mine["resolution"])
             summary = latency(got.get("bridge_ms", []))
             shown = f"p50 {summary['p50']:.2f} ms" if summary else f"FAILED: {got.get('error')}"
             progress(f"{backend} bridge {number}/{runs} {contender.key:9} {shown}")
@@ -88,6 +99,7 @@ def measure(
             "fetch": latency(value["fetch_ms"]),
             "errors": value["errors"],
             "user_agent": value["user_agent"],
+            "timer_resolution_ms": value["resolution"],
             "samples": {"bridge_ms": value["bridge_ms"], "fetch_ms": value["fetch_ms"]},
         }
         for key, value in pooled.items()

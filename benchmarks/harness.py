@@ -14,6 +14,7 @@ for every contender, frozen executables included, with no hook inside any of the
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
 import platform
@@ -25,8 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -142,7 +142,9 @@ def parse_xwd_header(data: bytes) -> XwdLayout:
     )
 
 
-def count_colour(buffer: bytes | mmap.mmap, layout: XwdLayout, rgb: tuple[int, int, int], row_step: int = 4) -> int:
+def count_colour(
+    buffer: bytes | mmap.mmap, layout: XwdLayout, rgb: tuple[int, int, int], row_step: int = 4
+) -> int:
     """About how many screen pixels are exactly ``rgb``: every ``row_step``-th row is counted in full.
 
     Counting a 3-byte pattern with ``bytes.count`` runs in C (well under a millisecond for a
@@ -154,8 +156,11 @@ def count_colour(buffer: bytes | mmap.mmap, layout: XwdLayout, rgb: tuple[int, i
     pattern = bytes((blue, green, red)) if layout.lsb_first else bytes((red, green, blue))
     rows = [
         buffer[start : start + layout.width * layout.bits_per_pixel // 8]
-        for start in range(layout.offset, layout.offset + layout.height * layout.bytes_per_line,
-                           layout.bytes_per_line * row_step)
+        for start in range(
+            layout.offset,
+            layout.offset + layout.height * layout.bytes_per_line,
+            layout.bytes_per_line * row_step,
+        )
     ]
     return b"".join(rows).count(pattern) * row_step
 
@@ -169,8 +174,18 @@ class PrivateDisplay:
         self._dir = Path(tempfile.mkdtemp(prefix="fb-", dir=work))
         read_end, write_end = os.pipe()
         self.proc = subprocess.Popen(
-            ["Xvfb", "-displayfd", str(write_end), "-screen", "0", f"{size[0]}x{size[1]}x24",
-             "-nolisten", "tcp", "-fbdir", str(self._dir)],
+            [
+                "Xvfb",
+                "-displayfd",
+                str(write_end),
+                "-screen",
+                "0",
+                f"{size[0]}x{size[1]}x24",
+                "-nolisten",
+                "tcp",
+                "-fbdir",
+                str(self._dir),
+            ],
             pass_fds=(write_end,),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -193,8 +208,12 @@ class PrivateDisplay:
     def colour_count(self, rgb: tuple[int, int, int] = PAGE_RGB) -> int:
         return count_colour(self._map, self.layout, rgb)
 
-    def wait_for_colour(self, deadline: float, proc: subprocess.Popen[bytes] | None = None,
-                        rgb: tuple[int, int, int] = PAGE_RGB) -> float | None:
+    def wait_for_colour(
+        self,
+        deadline: float,
+        proc: subprocess.Popen[bytes] | None = None,
+        rgb: tuple[int, int, int] = PAGE_RGB,
+    ) -> float | None:
         """``time.monotonic()`` when the colour first covers :data:`SHOWN_SHARE` of a window, or ``None``
         at ``deadline`` (or when ``proc`` exited)."""
         needed = int(WINDOW[0] * WINDOW[1] * SHOWN_SHARE)
@@ -268,10 +287,17 @@ def child_env(display: str, home: Path, extra: Mapping[str, str] | None = None) 
     return env
 
 
-def spawn(argv: Sequence[str], env: Mapping[str, str], log: IO[bytes], cwd: Path = ROOT) -> subprocess.Popen[bytes]:
+def spawn(
+    argv: Sequence[str], env: Mapping[str, str], log: IO[bytes], cwd: Path = ROOT
+) -> subprocess.Popen[bytes]:
     """Start a contender in its own session (so it and every process it starts can be stopped)."""
     return subprocess.Popen(
-        list(argv), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        list(argv),
+        cwd=cwd,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
 
@@ -323,12 +349,8 @@ def stop(proc: subprocess.Popen[bytes], grace: float = 10.0) -> int | None:
     return code
 
 
-@contextmanager
-def _suppress_lookup() -> Iterator[None]:
-    try:
-        yield
-    except (ProcessLookupError, PermissionError):
-        pass
+def _suppress_lookup() -> contextlib.suppress:
+    return contextlib.suppress(ProcessLookupError, PermissionError)
 
 
 # ------------------------------------------------------------------------------------ the machine
@@ -366,15 +388,19 @@ def _engine_versions(backend: str) -> str:
     if backend == "qt":
         code = (
             "from PyQt6.QtCore import QT_VERSION_STR; from PyQt6 import QtWebEngineCore as w; "
-            "print('Qt', QT_VERSION_STR, '/ Chromium', getattr(w, 'qWebEngineChromiumVersion', lambda: '?')())"
+            "chromium = getattr(w, 'qWebEngineChromiumVersion', lambda: '?')(); "
+            "print('Qt', QT_VERSION_STR, '/ Chromium', chromium)"
         )
     else:
         code = (
             "import gi; gi.require_version('WebKit2', '4.1'); from gi.repository import WebKit2 as w; "
-            "print('WebKit2GTK %d.%d.%d' % (w.get_major_version(), w.get_minor_version(), w.get_micro_version()))"
+            "print('WebKit2GTK %d.%d.%d' % "
+            "(w.get_major_version(), w.get_minor_version(), w.get_micro_version()))"
         )
     try:
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+        )
     except subprocess.TimeoutExpired:
         return "?"
     return done.stdout.strip() or "?"

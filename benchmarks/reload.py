@@ -7,9 +7,13 @@ Two parts:
 1. **Watcher**: file write → :class:`flaskdesk.devloop.DevReloader` callback, for inotify and for
    the 50 ms stat poll (no window).
 2. **Window**: ``flaskdesk run --dev`` on ``tests/fixtures/devloop_app`` under Xvfb (started here
-   when there is no display). The page calls ``/beacon`` after two animation frames, i.e. once the
-   new content has been painted; the time from the write to that request is the latency. Measured
-   for a template edit, a CSS edit and a Python (view) edit.
+   when there is no display), for a template edit, a CSS edit and a Python (view) edit, two ways:
+
+   * *page*: the page calls ``/beacon`` two animation frames after it loaded (the new content
+     has been rendered); the time from the write to that request;
+   * *screen*: the time from the write until the window's pixels on the X server change colour
+     (the template edit swaps the page between red and blue, the CSS edit changes the shade),
+     read with Qt's ``QScreen.grabWindow`` every millisecond or so.
 
 Wall-clock times come from one machine's clock (the writer and the app are both local processes).
 """
@@ -73,8 +77,10 @@ def bench_watcher(runs: int, polling: bool) -> list[float]:
 
 
 class App:
-    def __init__(self, project: Path, beacon: Path, display: str) -> None:
+    def __init__(self, project: Path, beacon: Path, display: str, backend: str | None) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "FLASKDESK_"))}
+        if backend:
+            env["FLASKDESK_GUI"] = backend
         for var in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
             env[var] = str(project.parent / "xdg" / var.lower())
         env.update(DEVLOOP_BEACON=str(beacon), DISPLAY=display)
@@ -111,43 +117,105 @@ class App:
     def close(self) -> int:
         self.proc.send_signal(signal.SIGTERM)
         try:
-            return self.proc.wait(30)
+            return self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            print(f"the app ignored SIGTERM for 15 s; killed (see {self.log.name})", file=sys.stderr)
+            self.proc.kill()
+            return self.proc.wait(10)
         finally:
             self.log.close()
 
 
-def bench_window(runs: int, display: str) -> dict[str, list[float]]:
-    results: dict[str, list[float]] = {"template": [], "css": [], "python": []}
+class Pixel:
+    """Reads one pixel of another process's X window, fast (Qt's xcb grab)."""
+
+    def __init__(self, display: str, pid: int) -> None:
+        os.environ["DISPLAY"] = display
+        os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
+        from PyQt6.QtGui import QGuiApplication
+
+        self._app = QGuiApplication.instance() or QGuiApplication(["reload-benchmark"])
+        self._screen = self._app.primaryScreen()
+        found: list[str] = []
+        for _ in range(100):
+            found = subprocess.run(
+                ["xdotool", "search", "--onlyvisible", "--pid", str(pid)],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout.split()
+            if found:
+                break
+            time.sleep(0.1)
+        if not found:
+            raise RuntimeError("the app shows no window")
+        self.window = int(found[-1])
+
+    def colour(self) -> tuple[int, int, int]:
+        image = self._screen.grabWindow(self.window, 320, 400, 1, 1).toImage()
+        colour = image.pixelColor(0, 0)
+        return colour.red(), colour.green(), colour.blue()
+
+    def wait_change(self, before: tuple[int, int, int], timeout: float = 10.0) -> float:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.colour() != before:
+                return time.time()
+            time.sleep(0.001)
+        raise RuntimeError(f"the window stayed {before} for {timeout} s")
+
+
+def bench_window(runs: int, display: str, backend: str | None = None) -> dict[str, list[float]]:
+    results: dict[str, list[float]] = {
+        "template page": [],
+        "template screen": [],
+        "css page": [],
+        "css screen": [],
+        "python page": [],
+    }
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp) / "project"
         shutil.copytree(FIXTURE, project, ignore=shutil.ignore_patterns("__pycache__"))
-        app = App(project, Path(tmp) / "beacon.log", display)
+        app = App(project, Path(tmp) / "beacon.log", display, backend)
         try:
             app.wait_new(0, timeout=60)
+            pixel = Pixel(display, app.proc.pid)
             time.sleep(0.5)
             template = project / "devapp" / "templates" / "index.html"
             css = project / "devapp" / "static" / "style.css"
             views = project / "devapp" / "views.py"
+            views.write_text(views.read_text().replace('"py-one"', '"py-0"'))
+            time.sleep(0.5)
+            shades = [("#ff0000", "#ee0000"), ("#0000ff", "#0000ee")]
             for i in range(runs):
-                for kind, path, old, new in (
-                    ("template", template, f"<h1>TEMPLATE-{i}", f"<h1>TEMPLATE-{i + 1}"),
-                    ("css", css, f"font-size: {10 + i}px", f"font-size: {11 + i}px"),
+                colour_class = ("red", "blue") if i % 2 == 0 else ("blue", "red")
+                edits = (
+                    ("template", template, f'class="{colour_class[0]}"', f'class="{colour_class[1]}"'),
+                    ("css", css, None, None),
                     ("python", views, f'"py-{i}"', f'"py-{i + 1}"'),
-                ):
+                )
+                for kind, path, old, new in edits:
                     text = path.read_text()
-                    if i == 0:  # normalise the fixture's first values to the numbered scheme
-                        text = text.replace("<h1>TEMPLATE-ONE", "<h1>TEMPLATE-0")
-                        text = text.replace('"py-one"', '"py-0"')
+                    if kind == "css":  # swap every shade: whichever colour is showing changes
+                        for a, b in shades:
+                            text = text.replace(a, "@").replace(b, a).replace("@", b)
+                        new_text = text
+                    else:
+                        assert old is not None and new is not None and old in text, (old, path)
+                        new_text = text.replace(old, new)
                     seen = len(app.lines())
+                    before = pixel.colour()
                     start = time.time()
-                    path.write_text(text.replace(old, new))
+                    path.write_text(new_text)
+                    if kind != "python":
+                        results[f"{kind} screen"].append(pixel.wait_change(before) - start)
                     stamp, _, _ = app.wait_new(seen)
-                    results[kind].append(stamp - start)
+                    results[f"{kind} page"].append(stamp - start)
                     time.sleep(0.25)  # let the window settle before the next edit
         finally:
             status = app.close()
         if status != 0:
-            raise RuntimeError(f"the app exited with status {status}")
+            print(f"the app exited with status {status}", file=sys.stderr)
     return results
 
 
@@ -172,6 +240,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--no-window", action="store_true", help="only the watcher part")
+    parser.add_argument(
+        "--backend", choices=["qt", "gtk"], help="window backend (default: flaskdesk's choice)"
+    )
     args = parser.parse_args()
 
     table: dict[str, dict[str, float]] = {}
@@ -180,14 +251,16 @@ def main() -> None:
     if not args.no_window:
         display, xvfb = start_xvfb()
         try:
-            window = bench_window(args.runs, display)
+            window = bench_window(args.runs, display, args.backend)
         finally:
             if xvfb is not None:
                 xvfb.terminate()
                 xvfb.wait(10)
-        table["window: template edit -> painted"] = summarize(window["template"])
-        table["window: CSS edit -> painted"] = summarize(window["css"])
-        table["window: Python edit -> painted"] = summarize(window["python"])
+        table["window: template edit -> page rendered"] = summarize(window["template page"])
+        table["window: template edit -> pixels on screen"] = summarize(window["template screen"])
+        table["window: CSS edit -> page rendered"] = summarize(window["css page"])
+        table["window: CSS edit -> pixels on screen"] = summarize(window["css screen"])
+        table["window: Python edit -> page rendered"] = summarize(window["python page"])
 
     width = max(len(name) for name in table)
     print(f"{'':{width}}  {'n':>3} {'median':>9} {'p90':>9} {'max':>9}")

@@ -18,7 +18,7 @@ from typing import Any
 
 from benchmarks.contenders import Contender
 from benchmarks.harness import PrivateDisplay, child_env, spawn, stop
-from benchmarks.memory import IDLE_SECONDS, tree_pss
+from benchmarks.memory import IDLE_SECONDS, tree_pss, tree_resident_once
 
 TIMEOUT_SECONDS = 60.0
 
@@ -29,6 +29,7 @@ class WindowRun:
     round: int  # 0 = warm-up
     seconds: float | None = None  # spawn → page colour on screen
     pss_mb: float | None = None
+    resident_once_mb: float | None = None
     processes: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
 
@@ -62,7 +63,8 @@ def window_run(
             if shown is None:
                 code = proc.poll()
                 run.error = (
-                    f"exited with status {code} before the page showed" if code is not None
+                    f"exited with status {code} before the page showed"
+                    if code is not None
                     else f"page not shown within {timeout:.0f} s"
                 )
                 run.error += f" (log: {log.name})"
@@ -71,6 +73,7 @@ def window_run(
                 if memory:
                     time.sleep(IDLE_SECONDS)
                     run.pss_mb, run.processes = tree_pss(proc.pid)
+                    run.resident_once_mb = tree_resident_once(proc.pid)
         finally:
             stop(proc)
     return run
@@ -87,7 +90,7 @@ def measure(
     memory: bool,
     progress: Callable[[str], None] = lambda _: None,
 ) -> dict[str, list[WindowRun]]:
-    """Every contender ``runs`` times (plus one warm-up each), interleaved; warm-ups are kept, marked round 0."""
+    """Every contender ``runs`` times (plus one warm-up each), interleaved; warm-ups kept as round 0."""
     results: dict[str, list[WindowRun]] = {c.key: [] for c in contenders}
     for number in range(runs + 1):
         for contender in contenders:

@@ -18,7 +18,7 @@ sys.path.insert(0, str(DOCS.parent / "src"))  # a source checkout documents its 
 
 project = "flaskdesk"
 author = "The flaskdesk developers"
-copyright = "the flaskdesk developers"  # noqa: A001 - Sphinx's name
+copyright = "the flaskdesk developers"
 try:
     release = metadata.version("flaskdesk")
 except metadata.PackageNotFoundError:  # pragma: no cover - building from an uninstalled tree

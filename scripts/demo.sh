@@ -13,7 +13,7 @@ cd examples/notes
 have_display() { [ -n "${DISPLAY:-}" ] && xdpyinfo -display "$DISPLAY" >/dev/null 2>&1; }
 
 if have_display && [ -z "${CI:-}" ]; then
-  exec "$ROOT/.venv/bin/flaskdesk" run
+  exec "$ROOT/.venv/bin/flaskdesk" run --no-dev
 fi
 
 XVFB_PID=""
@@ -26,7 +26,7 @@ fi
 cleanup() { [ -n "$XVFB_PID" ] && kill "$XVFB_PID" 2>/dev/null || true; }
 trap cleanup EXIT
 
-"$ROOT/.venv/bin/flaskdesk" run &
+"$ROOT/.venv/bin/flaskdesk" run --no-dev &
 APP_PID=$!
 for _ in $(seq 300); do
   kill -0 "$APP_PID" 2>/dev/null || { echo "the app exited early" >&2; wait "$APP_PID"; exit 1; }

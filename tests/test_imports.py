@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "flaskdesk"
-TOOLING = ("flaskdesk.cli", "flaskdesk.freeze", "flaskdesk.packaging", "flaskdesk.host", "flaskdesk.testing")
+TOOLING = (
+    "flaskdesk.cli",
+    "flaskdesk.freeze",
+    "flaskdesk.packaging",
+    "flaskdesk.host",
+    "flaskdesk.testing",
+    "flaskdesk.scaffold",
+)
 RUNTIME_ENTRY_POINTS = ("flaskdesk", "flaskdesk.launch", "flaskdesk.launcher", "flaskdesk.desktop")
 
 
@@ -54,7 +61,8 @@ def _imports_of(path: Path) -> set[str]:
 RUNTIME_FILES = sorted(
     p
     for p in SRC.rglob("*.py")
-    if p.relative_to(SRC).parts[0] not in {"cli", "freeze", "packaging", "testing", "host.py", "__main__.py"}
+    if p.relative_to(SRC).parts[0]
+    not in {"cli", "freeze", "packaging", "testing", "scaffold", "host.py", "__main__.py"}
 )
 
 

@@ -88,7 +88,9 @@ def start_app(x_display: str, tmp_path: Path) -> Iterator[Callable[..., RunningA
     def start(backend: str, **env: str) -> RunningApp:
         data_root = tmp_path / "data"
         full_env = {**os.environ, "DISPLAY": x_display, "FLASKDESK_DATA_DIR": str(data_root), **env}
-        proc = subprocess.Popen([FLASKDESK, "run", "--backend", backend], cwd=FIXTURE, env=full_env)
+        proc = subprocess.Popen(
+            [FLASKDESK, "run", "--no-dev", "--backend", backend], cwd=FIXTURE, env=full_env
+        )
         app = RunningApp(proc, data_root, tmp_path)
         started.append(app)
         return app

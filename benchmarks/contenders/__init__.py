@@ -34,7 +34,9 @@ class Contender:
     def measurable(self) -> bool:
         return not self.frozen or self.executable is not None
 
-    def argv(self, backend: str, *, page: Path | None = None, bridge: tuple[Path, int, int] | None = None) -> list[str]:
+    def argv(
+        self, backend: str, *, page: Path | None = None, bridge: tuple[Path, int, int] | None = None
+    ) -> list[str]:
         """The command that shows the page (or, with ``bridge=(result, calls, warmup)``, the bridge page)."""
         if self.frozen:
             if self.executable is None:
@@ -74,13 +76,33 @@ def contenders(onedir: Path | None = None, onefile: Path | None = None) -> list[
             "plain.py",
             bridge=True,
         ),
-        Contender("builtin", "pywebview given the Flask app (its built-in server)", "pywebview(app)", "builtin.py"),
         Contender(
-            "flaskdesk", "flaskdesk from source: `Desktop(app).run()`", "flaskdesk", "flaskdesk_source.py",
-            flaskdesk=True, bridge=True,
+            "builtin", "pywebview given the Flask app (its built-in server)", "pywebview(app)", "builtin.py"
         ),
-        Contender("onedir", "flaskdesk frozen, onedir", "frozen onedir", executable=onedir, flaskdesk=True, frozen=True),
-        Contender("onefile", "flaskdesk frozen, onefile", "frozen onefile", executable=onefile, flaskdesk=True, frozen=True),
+        Contender(
+            "flaskdesk",
+            "flaskdesk from source: `Desktop(app).run()`",
+            "flaskdesk",
+            "flaskdesk_source.py",
+            flaskdesk=True,
+            bridge=True,
+        ),
+        Contender(
+            "onedir",
+            "flaskdesk frozen, onedir",
+            "frozen onedir",
+            executable=onedir,
+            flaskdesk=True,
+            frozen=True,
+        ),
+        Contender(
+            "onefile",
+            "flaskdesk frozen, onefile",
+            "frozen onefile",
+            executable=onefile,
+            flaskdesk=True,
+            frozen=True,
+        ),
     ]
 
 
@@ -103,3 +125,36 @@ def prerender(work: Path) -> Path:
 
 def describe_env(env: Mapping[str, str]) -> str:
     return " ".join(f"{key}={value}" for key, value in sorted(env.items()) if key != "PYTHONPATH")
+
+
+def build_frozen(folder: Path, backend: str, *, onefile: bool, timeout: float = 1800.0) -> Path:
+    """Freeze the fixture with ``flaskdesk build`` in a copy under ``folder``; return the executable."""
+    import subprocess
+
+    project = folder / ("onefile" if onefile else "onedir")
+    shutil.rmtree(project, ignore_errors=True)
+    shutil.copytree(FIXTURE, project, ignore=shutil.ignore_patterns("__pycache__"))
+    argv = [
+        sys.executable,
+        "-c",
+        "from flaskdesk.cli import main; main()",
+        "build",
+        "--backend",
+        backend,
+        "--clean",
+    ]
+    if onefile:
+        argv.append("--onefile")
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("FLASK_", "FLASKDESK_"))}
+    done = subprocess.run(
+        argv, cwd=project, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    (project / "build.log").write_text(done.stdout + done.stderr)
+    if done.returncode != 0:
+        raise SystemExit(f"flaskdesk build failed (see {project / 'build.log'}):\n{done.stderr[-2000:]}")
+    # The CLI says where it put the executable ("Built dist/.../NAME in 20.1 s (383 MB).").
+    built = [line.split()[1] for line in done.stdout.splitlines() if line.startswith("Built ")]
+    executable = (project / built[-1]).resolve() if built else None
+    if executable is None or not (executable.is_file() and os.access(executable, os.X_OK)):
+        raise SystemExit(f"flaskdesk build did not report an executable (see {project / 'build.log'})")
+    return executable

@@ -9,4 +9,4 @@ import webview
 from benchpage import create_app
 
 webview.create_window("flaskdesk bench", create_app(), width=800, height=600)
-webview.start(gui=sys.argv[1])
+webview.start(gui=sys.argv[1])  # type: ignore[arg-type]  # 'qt' or 'gtk'

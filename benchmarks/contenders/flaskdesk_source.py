@@ -17,6 +17,7 @@ result = Path(sys.argv[1]) if len(sys.argv) > 1 else None
 if result is None:
     desktop = Desktop(create_app())
 else:
+    out = result
     desktop = Desktop(create_app(bridge="flaskdesk", calls=int(sys.argv[2]), warmup=int(sys.argv[3])))
 
     @desktop.expose
@@ -25,7 +26,7 @@ else:
 
     @desktop.expose
     def report(results: object) -> None:
-        result.write_text(json.dumps(results))
+        out.write_text(json.dumps(results))
 
 
 desktop.run()

@@ -11,4 +11,4 @@ import webview
 
 backend, page = sys.argv[1], Path(sys.argv[2])
 webview.create_window("flaskdesk bench", page.resolve().as_uri(), width=800, height=600)
-webview.start(gui=backend)
+webview.start(gui=backend)  # type: ignore[arg-type]  # 'qt' or 'gtk'

@@ -40,4 +40,4 @@ webview.create_window(
     height=600,
     js_api=Api() if result is not None else None,
 )
-webview.start(gui=backend)
+webview.start(gui=backend)  # type: ignore[arg-type]  # 'qt' or 'gtk'

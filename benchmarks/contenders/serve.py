@@ -12,7 +12,9 @@ The server runs headless in its own process, composed exactly as the contender c
   builds it. Every request goes through the guard's full path (Host allow-list, session-cookie
   check, CSP nonce, script injection into the HTML); the load generator cannot log in through the
   launch URL, so a two-line WSGI shim in front adds the session cookie with the guard's own
-  test-client hook (``Guard.authenticate_environ``), the way a window's cookie jar would.
+  test-client hook (``Guard.authenticate_environ``), the way a window's cookie jar would;
+* ``waitress`` (a reference, not a contender): the same :class:`~flaskdesk.app.server.Server`
+  serving the app without the guard, to show what the guard itself costs.
 
     python -m benchmarks.contenders.serve KIND      # child: print the port, serve until stdin closes
 """
@@ -33,7 +35,7 @@ from typing import Any
 from benchmarks.contenders import FIXTURE
 from benchmarks.harness import ROOT, percentile
 
-KINDS = ("plain", "builtin", "flaskdesk")
+KINDS = ("plain", "builtin", "flaskdesk", "waitress")
 
 
 # ----------------------------------------------------------------------------------- child: serve
@@ -70,7 +72,7 @@ def serve(kind: str) -> None:
         from webview.http import BottleServer
 
         _, _, bottle = BottleServer.start_server([app], None)
-        port = int(bottle.port)
+        port = int(bottle.port)  # type: ignore[attr-defined]  # set by start_server
         _wait_accepting(port)
     elif kind == "flaskdesk":
         from flaskdesk import Desktop
@@ -97,6 +99,13 @@ def serve(kind: str) -> None:
         ours.start()
         port = ours.port
         stop = ours.shutdown
+    elif kind == "waitress":
+        from flaskdesk.app.server import Server
+
+        bare = Server(app, name="flaskdesk-bench")
+        bare.start()
+        port = bare.port
+        stop = bare.shutdown
     else:
         raise SystemExit(f"unknown server {kind!r}; choose from {', '.join(KINDS)}")
     print(port, flush=True)
@@ -119,7 +128,12 @@ def _round(kind: str, connections: int, requests: int, warmup: int) -> dict[str,
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "benchmarks.contenders.serve", kind],
-        cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     try:
         assert server.stdout is not None
@@ -127,9 +141,22 @@ def _round(kind: str, connections: int, requests: int, warmup: int) -> dict[str,
         if not line.strip().isdigit():
             raise RuntimeError(f"{kind}: the server did not start (said {line!r})")
         done = subprocess.run(
-            [sys.executable, "-m", "benchmarks.servers", "--load", line.strip(), f"--connections={connections}",
-             f"--requests={requests}", f"--warmup={warmup}"],
-            cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=600,
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.servers",
+                "--load",
+                line.strip(),
+                f"--connections={connections}",
+                f"--requests={requests}",
+                f"--warmup={warmup}",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=600,
         )
     finally:
         assert server.stdin is not None
@@ -147,8 +174,13 @@ def _round(kind: str, connections: int, requests: int, warmup: int) -> dict[str,
 
 
 def measure(
-    *, rounds: int, connections: int, requests: int, warmup: int,
-    kinds: Sequence[str] = KINDS, progress: Callable[[str], None] = lambda _: None,
+    *,
+    rounds: int,
+    connections: int,
+    requests: int,
+    warmup: int,
+    kinds: Sequence[str] = KINDS,
+    progress: Callable[[str], None] = lambda _: None,
 ) -> dict[str, dict[str, Any]]:
     """Interleaved rounds; per server: requests/s per round, latency percentiles over all rounds."""
     got: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
@@ -172,8 +204,12 @@ def measure(
             "p50_ms": percentile(latencies, 0.50) if latencies else None,
             "p99_ms": percentile(latencies, 0.99) if latencies else None,
             "body_bytes": good[0]["body_sizes"][0] if good else None,
-            "keep_alive": (sum(r["closed_connections"] for r in good) / max(1, sum(r["requests"] for r in good))) < 0.5
-            if good else None,
+            "keep_alive": (
+                sum(r["closed_connections"] for r in good) / max(1, sum(r["requests"] for r in good))
+            )
+            < 0.5
+            if good
+            else None,
             "errors": [r["error"] for r in results if "error" in r],
             "connections": connections,
             "requests_per_round": requests,

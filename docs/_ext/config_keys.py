@@ -30,6 +30,7 @@ GROUPS = (
     ("runtime", "Runtime and security"),
     ("build", "Building"),
     ("dev", "Development"),
+    ("packaging", "Installers"),
     ("coming", "Accepted now, used by features still coming"),
 )
 
@@ -51,8 +52,8 @@ KEY_DOCS: dict[str, KeyDoc] = {
     ),
     "identifier": KeyDoc(
         "app",
-        "Reverse-DNS id of the app. The macOS bundle id and the Windows version resource use it; "
-        "installers will too.",
+        "Reverse-DNS id of the app, for the macOS bundle id, the Windows version resource and the "
+        "installers.",
         'identifier = "org.flaskdesk.notes"',
         default="none",
     ),
@@ -66,7 +67,9 @@ KEY_DOCS: dict[str, KeyDoc] = {
     "title": KeyDoc("window", "The window title.", 'title = "Notes"'),
     "width": KeyDoc("window", "Initial window width, in pixels.", "width = 1000"),
     "height": KeyDoc("window", "Initial window height, in pixels.", "height = 700"),
-    "min-size": KeyDoc("window", "The smallest size the user can shrink the window to.", "min-size = [480, 360]"),
+    "min-size": KeyDoc(
+        "window", "The smallest size the user can shrink the window to.", "min-size = [480, 360]"
+    ),
     "resizable": KeyDoc("window", "Whether the user can resize the window.", "resizable = false"),
     "icon": KeyDoc(
         "window",
@@ -87,18 +90,20 @@ KEY_DOCS: dict[str, KeyDoc] = {
         'system\'s WebKitGTK). ``"auto"`` picks Qt when it imports, else GTK. Windows and macOS '
         "always use the system's web view. A build ships only this backend.",
         'backend = "qt"',
+        default='``"auto"``',
     ),
     "shutdown-timeout": KeyDoc(
         "runtime",
-        "Seconds that requests still running when the window closes get to finish before the "
-        "process exits.",
+        "Seconds that requests still running when the window closes get to finish before the process exits.",
         "shutdown-timeout = 30",
     ),
     "csp": KeyDoc(
         "runtime",
         "Replaces the Content-Security-Policy for the whole app. Write ``{nonce}`` where the "
-        "per-response nonce goes. Every other guard check stays on. See :doc:`/guide/security`.",
-        "csp = \"default-src 'self'; script-src 'self' 'nonce-{nonce}'; img-src 'self' https://tile.example\"",
+        "per-response nonce goes. Every other guard check stays on. The default policy and "
+        "how to extend it are in :ref:`default-csp`.",
+        "csp = \"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: https:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'\"",
     ),
     "onefile": KeyDoc(
         "build",
@@ -167,20 +172,19 @@ KEY_DOCS: dict[str, KeyDoc] = {
         status="coming",
     ),
     "file-types": KeyDoc(
-        "coming",
-        "Documents the app opens when the user double-clicks them, for the installers to "
-        "register. Each table has ``extensions``, and optionally ``name``, ``mime-type``, "
-        '``icon`` and ``role`` (``"editor"`` or ``"viewer"``). Coming with ``flaskdesk package``.',
+        "packaging",
+        "Documents the app opens when the user double-clicks them. The installers register them "
+        "(the menu entry's MIME types, the Windows registry, ``Info.plist``), and the app gets "
+        "the file as a command-line argument. Each table has ``extensions`` and optionally "
+        '``name``, ``mime-type``, ``icon`` and ``role`` (``"editor"`` or ``"viewer"``).',
         'file-types = [{extensions = ["md"], name = "Markdown document", mime-type = "text/markdown"}]',
         default="``[]``",
-        status="coming",
     ),
     "url-schemes": KeyDoc(
-        "coming",
-        "URL schemes (``myapp://...``) the installers will register for the app. Coming with "
-        "``flaskdesk package``.",
+        "packaging",
+        "URL schemes (``notes://...``) the installers register for the app; the app gets the URL "
+        "as a command-line argument.",
         'url-schemes = ["notes"]',
         default="``[]``",
-        status="coming",
     ),
 }

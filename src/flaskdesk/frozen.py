@@ -32,14 +32,14 @@ from typing import Any
 import click
 from flask import Flask
 
-from . import resources
+from . import automation, resources
 from .app.logs import configure_logging, ensure_std_streams
 from .app.paths import AppPaths
 from .config import ProjectConfig
 from .desktop import Desktop
 from .errors import AppLoadError, FlaskdeskError
-from .launch import show_startup_error, window_options
-from .launcher import load_app, run_target
+from .launch import report_startup_error, window_options
+from .launcher import _show_load_failure, load_app
 from .ui.backend import select_backend
 
 log = logging.getLogger("flaskdesk")
@@ -178,26 +178,37 @@ def run_startup_steps(
 
 
 def start() -> None:
-    """Load the app, run the due start-up commands, then show it (blocks until the window closes)."""
+    """Load the app, run the due start-up commands, then show it (blocks until the window closes).
+
+    A test tool's automation channel (``build --check``) is claimed first, before the user's code
+    is imported, exactly as :func:`~flaskdesk.launcher.run_target` does; failures go to it, or to
+    an error window when nobody is automating.
+    """
+    channel = automation.claim(os.environ)
     try:
-        app, project = load_app()
-    except FlaskdeskError:
-        # Let the launcher show the failure the way every launcher does (it raises afterwards).
-        run_target()
-        raise
-    desktop = app.extensions.get("flaskdesk")
-    if not isinstance(desktop, Desktop):
-        desktop = Desktop(app)
-    settings = desktop.settings(app)
-    paths = AppPaths.for_app(settings.name, data_root=settings.data_dir)
-    created = paths.ensure()
-    log_file = configure_logging(paths.log_dir, name=settings.name, dev=False, app_logger=app.logger.name)
-    try:
-        run_startup_steps(app, project, paths.data_dir, created=created, version=settings.version)
-    except FlaskdeskError as error:
-        show_startup_error(select_backend(settings.backend), window_options(settings), error, log_file)
-        raise
-    desktop.run()
+        try:
+            app, project = load_app()
+        except FlaskdeskError as error:
+            # The launcher's own failure display: a frozen app fails exactly like `flaskdesk run`.
+            _show_load_failure(None, error, {}, channel)
+            raise
+        desktop = app.extensions.get("flaskdesk")
+        if not isinstance(desktop, Desktop):
+            desktop = Desktop(app)
+        settings = desktop.settings(app)
+        paths = AppPaths.for_app(settings.name, data_root=settings.data_dir)
+        created = paths.ensure()
+        log_file = configure_logging(paths.log_dir, name=settings.name, dev=False, app_logger=app.logger.name)
+        try:
+            run_startup_steps(app, project, paths.data_dir, created=created, version=settings.version)
+        except FlaskdeskError as error:
+            backend = None if channel is not None else select_backend(settings.backend)
+            report_startup_error(backend, window_options(settings), error, log_file, channel)
+            raise
+        desktop.run(automation=channel)
+    finally:
+        if channel is not None:
+            channel.close()
 
 
 if __name__ == "__main__":  # pragma: no cover - the frozen entry script calls main() itself

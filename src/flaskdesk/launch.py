@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,10 +21,11 @@ from .app.guard import Guard, GuardPolicy
 from .app.logs import configure_logging, ensure_std_streams
 from .app.paths import AppPaths
 from .app.server import Server
+from .devloop import LiveApp
 from .errors import ConfigError, FlaskdeskError
 from .ui.backend import Backend, select_backend
 from .ui.bridge import script_wsgi_app
-from .ui.window import WindowOptions, WindowSession
+from .ui.window import WindowHandle, WindowOptions, WindowSession
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -41,6 +42,7 @@ def launch(
     dev: bool = False,
     cli: Mapping[str, Any] | None = None,
     automation: automation_channel.AutomationChannel | None = None,
+    reload: Callable[[], Flask] | None = None,
 ) -> None:
     """Run ``desktop``'s app in a window until the last window closes; raise if it could not start.
 
@@ -50,7 +52,7 @@ def launch(
     ensure_std_streams()
     channel = automation if automation is not None else automation_channel.claim(os.environ)
     try:
-        _launch(desktop, dev=dev, cli=cli, channel=channel)
+        _launch(desktop, dev=dev, cli=cli, channel=channel, reload=reload)
     finally:
         if channel is not None:
             channel.close()
@@ -62,6 +64,7 @@ def _launch(
     dev: bool,
     cli: Mapping[str, Any] | None,
     channel: automation_channel.AutomationChannel | None,
+    reload: Callable[[], Flask] | None = None,
 ) -> None:
     app = desktop._require_app()
     settings = desktop.settings(app, cli)
@@ -77,37 +80,47 @@ def _launch(
     except FlaskdeskError as error:
         report_startup_error(backend, options, error, log_file, channel)
         raise
+    live = LiveApp(app, desktop=desktop, wrap=_debugged, load=reload) if dev else None
     try:
         guard = Guard(
-            _debugged(app) if dev else app,
+            live if live is not None else app,
             port=server.port,
             token=Guard.new_token(),
             policy=GuardPolicy(csp=settings.csp, dev=dev),
-            internal={"bridge": desktop.bridge.wsgi_app, "flaskdesk.js": script_wsgi_app},
+            internal={
+                "bridge": live.bridge_wsgi_app if live is not None else desktop.bridge.wsgi_app,
+                "flaskdesk.js": script_wsgi_app,
+            },
         )
         desktop.bridge.context = app.app_context
         server.swap_app(guard)
         server.start()
+        if live is not None:
+            live.start()
         log.info("%s serving on %s (pid %d)", settings.name, server.url, os.getpid())
+        def on_shown(handle: WindowHandle) -> None:
+            if live is not None:
+                live.attach_window(handle, server.url)
+            if channel is not None:
+                channel.start(handle, app=app, origin=server.url, log_file=log_file)
+
         session = WindowSession(
             url=guard.launch_url("/"),
             options=options,
             app_origin=server.url,
             storage_dir=paths.web_storage_dir,
             dev=dev,
-            on_shown=(
-                (lambda handle: channel.start(handle, app=app, origin=server.url, log_file=log_file))
-                if channel is not None
-                else None
-            ),
+            on_shown=on_shown,
         )
         backend.run(session)
     except FlaskdeskError as error:
         report_startup_error(backend, options, error, log_file, channel)
         raise
     finally:
+        if live is not None:
+            live.stop()
         server.shutdown(settings.shutdown_timeout)  # logs the requests it had to cut off, if any
-    desktop.run_teardown()
+    (live.desktop if live is not None else desktop).run_teardown()
     log.info("%s closed cleanly", settings.name)
 
 

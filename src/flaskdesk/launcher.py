@@ -23,7 +23,7 @@ from .app.paths import AppPaths
 from .config import ENV_VARS, ProjectConfig, find_pyproject, load_project_config, project_config_from_dict
 from .desktop import Desktop
 from .errors import AppNotFoundError, FlaskdeskError
-from .launch import report_startup_error
+from .launch import launch, report_startup_error
 from .ui.backend import select_backend
 from .ui.window import WindowOptions
 
@@ -88,7 +88,13 @@ def run_target(
         desktop = app.extensions.get("flaskdesk")
         if not isinstance(desktop, Desktop):
             desktop = Desktop(app)
-        desktop.run(dev=dev, automation=channel, **dict(cli or {}))
+        launch(
+            desktop,
+            dev=dev,
+            cli=cli,
+            automation=channel,
+            reload=(lambda: load_app(target, start=start)[0]) if dev else None,
+        )
     finally:
         if channel is not None:
             channel.close()

@@ -189,7 +189,10 @@ def test_dev_mode_shows_edits_in_the_window(
         [*FLASKDESK, "run", "--dev"], cwd=dev_project, env={**child_env, "DISPLAY": x_display}
     )
     child.wait_for_beacon("one", "py-one", timeout=60)
-    assert screenshot_colours(x_display, tmp_path / "red.png", child.proc.pid)["red"] > 200_000  # 640x480
+    colours = _poll_colours(
+        x_display, tmp_path / "red.png", child.proc.pid, until=lambda c: c["red"] > 200_000
+    )
+    assert colours["red"] > 200_000, colours  # the 640x480 page is red
     seen = len(child.beacons())
 
     # A template edit: the page re-renders in the same window, well within 300 ms.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -184,10 +186,17 @@ def test_missing_library_advice(message: str, advice: str | None) -> None:
 
 @pytest.mark.window
 @pytest.mark.parametrize("name", ["qt", "gtk"])
-def test_real_toolkits_are_found(name: str, x_display: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The probes import the real toolkits here (both are installed for the test suite)."""
-    monkeypatch.setenv("FLASKDESK_GUI", name)
-    assert select_backend().name == name
+def test_real_toolkits_are_found(name: str, x_display: str) -> None:
+    """The probes import the real toolkits (both are installed for the test suite).
+
+    In a fresh interpreter: the toolkits are heavy, and pytest's own sys.path holds tests/packaging,
+    which would shadow the ``packaging`` distribution qtpy imports.
+    """
+    code = "from flaskdesk.ui.backend import select_backend; print(select_backend().name)"
+    env = {**os.environ, "FLASKDESK_GUI": name, "DISPLAY": x_display}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == name
 
 
 # -- signals --------------------------------------------------------------------------------------

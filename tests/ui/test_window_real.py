@@ -205,9 +205,14 @@ def test_navigation_policy(
         "https://example.org/blank",
         "https://example.org/opened",
         "mailto:someone@example.org",
+        "https://example.org/later",
     ]
     # A same-origin target=_blank link opens in the window itself.
     assert result["same-blank.url"] == app + "other"
+    # A page that leaves without a user gesture: handed over too, and the window stays.
+    # (The <iframe src="https://example.org/framed"> on the first page was never handed over.)
+    assert result["later.handed"]
+    assert result["later.url_after"] == app + "later"
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])

@@ -42,6 +42,10 @@ def make_app(delay: float) -> Flask:
     def other() -> str:
         return render_template("other.html")
 
+    @app.route("/later")
+    def later() -> str:
+        return render_template("later.html")
+
     return app
 
 
@@ -257,6 +261,12 @@ def navigate(
         result[f"{name}.url"] = handle.get_current_url()
     real_click(handle, config["options"]["title"], "same-blank")
     result["same-blank.url"] = wait_loaded(handle, "/other")
+    # A page of the app that leaves by itself, without a user gesture.
+    handle.evaluate_js("location.href = '/later'; 1")
+    result["later.url"] = wait_loaded(handle, "/later")
+    result["later.handed"] = handed("https://example.org/later")
+    time.sleep(0.3)
+    result["later.url_after"] = handle.get_current_url()
     result["browser_log"] = log.read_text().split() if log.exists() else []
     screenshot(shots / "navigate.png")
 

@@ -12,8 +12,10 @@ import click
 
 from ..errors import FlaskdeskError
 from .build import build_command
+from .ci import ci_command
 from .doctor import doctor_command
 from .new import new_command
+from .package import package_command
 from .run import run_command
 
 
@@ -27,12 +29,14 @@ cli.add_command(new_command)
 cli.add_command(run_command)
 cli.add_command(doctor_command)
 cli.add_command(build_command)
+cli.add_command(package_command)
+cli.add_command(ci_command)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the CLI, mapping flaskdesk errors to exit codes."""
     try:
-        cli.main(args=argv, prog_name="flaskdesk", standalone_mode=False)
+        status = cli.main(args=argv, prog_name="flaskdesk", standalone_mode=False)
     except click.exceptions.Exit as exit_:
         sys.exit(exit_.exit_code)
     except click.ClickException as error:
@@ -44,4 +48,4 @@ def main(argv: list[str] | None = None) -> None:
     except FlaskdeskError as error:
         click.secho(f"Error: {error}", err=True, fg="red")
         sys.exit(error.exit_code)
-    sys.exit(0)
+    sys.exit(status if isinstance(status, int) else 0)

@@ -50,7 +50,8 @@ LAUNCH_PATH = "/__flaskdesk__/launch"
 )
 @click.option(
     "--dev/--no-dev",
-    default=False,
+    default=True,
+    show_default=True,
     help="Dev mode: live reload on template, static and Python edits; Werkzeug debugger and devtools.",
 )
 @click.option(

@@ -4,6 +4,8 @@ It only hands over to the runtime: all start-up behaviour lives in :mod:`flaskde
 is tested from source, and the app itself is named by the configuration baked into the bundle.
 """
 
+from __future__ import annotations
+
 import sys
 
 from flaskdesk.frozen import main

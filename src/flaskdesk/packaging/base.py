@@ -64,7 +64,9 @@ DEFAULT_FORMATS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 RUNNERS: Mapping[str, str] = MappingProxyType(
     {"linux": "ubuntu-22.04", "win32": "windows-latest", "darwin": "macos-latest"}
 )
-PLATFORM_NAMES: Mapping[str, str] = MappingProxyType({"linux": "Linux", "win32": "Windows", "darwin": "macOS"})
+PLATFORM_NAMES: Mapping[str, str] = MappingProxyType(
+    {"linux": "Linux", "win32": "Windows", "darwin": "macOS"}
+)
 
 
 def platform_key(platform: str) -> str:
@@ -235,7 +237,8 @@ def check_can_build(packager: Packager, job: Job, host_platform: str = sys.platf
         wanted = packager.platforms[0]
         raise PackagingError(
             f"{packager.title} packages ship a {PLATFORM_NAMES.get(wanted, wanted)} build, and this is a "
-            f"{PLATFORM_NAMES.get(target, target)} machine. Build it on a {PLATFORM_NAMES.get(wanted, wanted)} "
+            f"{PLATFORM_NAMES.get(target, target)} machine. Build it on a "
+            f"{PLATFORM_NAMES.get(wanted, wanted)} "
             f"runner ({RUNNERS.get(wanted, wanted)} on GitHub Actions): `flaskdesk ci` writes a workflow "
             "that does."
         )
@@ -300,7 +303,8 @@ def check_build(bundle: Path, executable: Path, config: ProjectConfig, *, extra:
     baked = read_baked(bundle)
     if baked is None:
         raise PackagingError(
-            f"{bundle} was not made by `flaskdesk build` (no {BAKED_CONFIG} inside). Run `flaskdesk build` first."
+            f"{bundle} was not made by `flaskdesk build` (no {BAKED_CONFIG} inside). "
+            "Run `flaskdesk build` first."
         )
     reasons = [*stale_reasons(baked, config), *extra]
     if reasons:
@@ -337,7 +341,9 @@ def describe_app(
     """The :class:`AppInfo` for a project (pure): ``[tool.flaskdesk]`` first, ``[project]`` for the rest."""
     title = config.title or config.name or str(project.get("name") or name)
     version = config.version or str(project.get("version") or "0.0.0")
-    identifier = config.identifier or "org.flaskdesk." + re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower()
+    identifier = (
+        config.identifier or "org.flaskdesk." + re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower()
+    )
     maintainer = _first_person(project.get("maintainers")) or _first_person(project.get("authors"))
     if not maintainer:
         parts = identifier.split(".")
@@ -373,8 +379,23 @@ def describe_app(
 
 # --- small shared helpers ---------------------------------------------------------------------
 
-def render(template: str, **context: Any) -> str:
-    """Render ``packaging/templates/<template>`` (Jinja2, strict: a missing value is an error)."""
+
+def render(template: str, *, brackets: bool = False, **context: Any) -> str:
+    """Render ``packaging/templates/<template>`` (Jinja2, strict: a missing value is an error).
+
+    ``brackets`` switches to ``[[ ]]``/``[% %]`` delimiters, for GitHub workflow files whose own
+    ``${{ }}`` expressions must pass through untouched.
+    """
+    delimiters: dict[str, str] = {}
+    if brackets:
+        delimiters = {
+            "variable_start_string": "[[",
+            "variable_end_string": "]]",
+            "block_start_string": "[%",
+            "block_end_string": "%]",
+            "comment_start_string": "[#",
+            "comment_end_string": "#]",
+        }
     environment = jinja2.Environment(
         loader=jinja2.FunctionLoader(
             lambda name: package_file(f"packaging/templates/{name}").read_text(encoding="utf-8")
@@ -384,6 +405,7 @@ def render(template: str, **context: Any) -> str:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        **delimiters,  # type: ignore[arg-type]
     )
     environment.filters["xml"] = xml_escape
     return environment.get_template(template).render(**context)
@@ -391,9 +413,30 @@ def render(template: str, **context: Any) -> str:
 
 def xml_escape(value: object) -> str:
     """Text safe inside XML attributes and elements."""
-    return (
-        str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    )
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def package_version(version: str) -> str:
+    """PEP 440 → the ordering dpkg and rpm share: pre and dev releases sort before the release (``~``).
+
+    ``1.0rc1`` → ``1.0~rc1``, ``1.0.dev2`` → ``1.0~~dev2``, ``1.0.post1`` → ``1.0+post1``.
+    """
+    text = version.strip().lstrip("vV")
+    text = re.sub(r"[-_.]?(a|alpha|b|beta|c|rc|pre|preview)[-_.]?(\d*)", r"~\1\2", text, flags=re.I)
+    text = re.sub(r"[-_.]?dev[-_.]?(\d*)", r"~~dev\1", text, flags=re.I)
+    text = re.sub(r"[-_.]?post[-_.]?(\d*)", r"+post\1", text, flags=re.I)
+    text = re.sub(r"[^A-Za-z0-9.+~]", ".", text)
+    if not text or not text[0].isdigit():
+        raise PackagingError(
+            f"Version {version!r} cannot be a package version: it must start with a digit (such as 1.2.0)."
+        )
+    return text
+
+
+def safe_filename(text: str) -> str:
+    """``text`` usable as a file name on Windows, macOS and Linux (shortcut and bundle names)."""
+    cleaned = re.sub(r'[<>:"/\\|?*\x00-\x1f]+', " ", text)
+    return " ".join(cleaned.split()).strip(" .") or "app"
 
 
 def mime_type_for(app: AppInfo, file_type: FileType) -> str:
@@ -471,3 +514,35 @@ def architecture(machine: str, kind: str) -> str:
     if pair is None:
         raise PackagingError(f"Unsupported CPU architecture {machine!r} for {kind} packages.")
     return pair[0] if kind == "deb" else pair[1]
+
+
+# --- choosing formats --------------------------------------------------------------------------
+
+
+def choose_formats(
+    requested: Sequence[str], *, platform: str, host: Host, job_for: Callable[[str], Job]
+) -> tuple[list[str], list[str]]:
+    """``(formats to make, notes about skipped defaults)``.
+
+    Asked-for formats are all made (a missing tool is then an error). Without ``--format`` the
+    host OS's defaults are made, skipping, with a note, those whose tools are not installed.
+    """
+    if requested:
+        return list(normalize_formats(requested)), []
+    chosen: list[str] = []
+    notes: list[str] = []
+    for name in DEFAULT_FORMATS.get(platform_key(platform), ()):
+        packager = get_packager(name)
+        missing = [t for t in packager.tools(job_for(name)) if host.which(t.program) is None]
+        if missing:
+            notes.append(
+                f"skipping {name}: {', '.join(t.program for t in missing)} not installed "
+                f"({'; '.join(t.install_hint() for t in missing)})"
+            )
+        else:
+            chosen.append(name)
+    if not chosen:
+        raise PackagingError(
+            "No default package format can be made on this machine:\n  " + "\n  ".join(notes)
+        )
+    return chosen, notes

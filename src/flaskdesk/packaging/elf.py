@@ -47,17 +47,17 @@ class ElfInfo:
 
 
 def parse_elf(data: bytes) -> ElfInfo | None:
-    """The dynamic dependencies of an ELF image (``None`` if ``data`` is not ELF or has no dynamic section)."""
+    """The dynamic dependencies of an ELF image (``None``: not ELF, or no dynamic section)."""
     if len(data) < 64 or data[:4] != b"\x7fELF":
         return None
     is64 = data[4] == 2
     end = "<" if data[5] == 1 else ">"
     try:
         if is64:
-            phoff, = struct.unpack_from(end + "Q", data, 0x20)
+            (phoff,) = struct.unpack_from(end + "Q", data, 0x20)
             phentsize, phnum = struct.unpack_from(end + "HH", data, 0x36)
         else:
-            phoff, = struct.unpack_from(end + "I", data, 0x1C)
+            (phoff,) = struct.unpack_from(end + "I", data, 0x1C)
             phentsize, phnum = struct.unpack_from(end + "HH", data, 0x2A)
         loads: list[tuple[int, int, int]] = []  # (vaddr, offset, filesz)
         dynamic: tuple[int, int] | None = None

@@ -29,22 +29,24 @@ def hicolor_path(size: int, name: str, *, context: str = "apps") -> str:
 
 def _open(source: Path) -> Image:
     try:
-        from PIL import Image
+        from PIL import Image as PILImage
     except ImportError as error:  # pragma: no cover - Pillow is in the dev extra
         raise PackagingError(
-            "Making installer icons needs Pillow: pip install Pillow (into the environment that runs flaskdesk)."
+            "Making installer icons needs Pillow: pip install Pillow "
+            "(into the environment that runs flaskdesk)."
         ) from error
     try:
-        image = Image.open(source)
-        image.load()
+        opened = PILImage.open(source)
+        opened.load()
     except (OSError, ValueError) as error:
         raise PackagingError(
-            f"Cannot read the icon {source}: {error}. Set [tool.flaskdesk] icon to a square PNG of 512 px or more."
+            f"Cannot read the icon {source}: {error}. "
+            "Set [tool.flaskdesk] icon to a square PNG of 512 px or more."
         ) from error
-    image = image.convert("RGBA")
+    image: Image = opened.convert("RGBA")
     if image.width != image.height:  # pad to a square, centred, transparent
         side = max(image.size)
-        square = Image.new("RGBA", (side, side), (0, 0, 0, 0))
+        square = PILImage.new("RGBA", (side, side), (0, 0, 0, 0))
         square.paste(image, ((side - image.width) // 2, (side - image.height) // 2))
         image = square
     if image.width < MIN_SOURCE:

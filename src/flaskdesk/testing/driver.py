@@ -68,8 +68,8 @@ class WaitTimeout(DriverError, AssertionError):
 
 
 def source_command(target: str | None = None, *, python: str | None = None) -> list[str]:
-    """The command that runs an app from source exactly as ``flaskdesk run --app TARGET`` does."""
-    command = [python or sys.executable, "-c", "from flaskdesk.cli import main; main()", "run"]
+    """The command that runs an app from source as ``flaskdesk run --no-dev --app TARGET`` does (as shipped)."""
+    command = [python or sys.executable, "-m", "flaskdesk", "run", "--no-dev"]
     return [*command, "--app", target] if target else command
 
 

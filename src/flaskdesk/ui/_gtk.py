@@ -68,7 +68,7 @@ class GtkHooks:
             )
         if storage_dir is not None:
             _check_storage(view, storage_dir)
-        decider = _Decider(policy, view, trust_first_navigation)
+        decider = _Decider(policy, trust_first_navigation)
         view.disconnect_by_func(theirs)
         view.connect("decide-policy", decider.on_decide_policy)
         view.connect("decide-policy", theirs)
@@ -90,13 +90,12 @@ def _check_storage(view: Any, storage_dir: Path) -> None:
 
 
 class _Decider:
-    """The ``decide-policy`` and ``load-failed`` handlers for one view."""
+    """The ``decide-policy``, ``create`` and ``load-failed`` handlers for one view."""
 
-    def __init__(self, policy: NavigationPolicy, view: Any, trust_first_navigation: bool) -> None:
+    def __init__(self, policy: NavigationPolicy, trust_first_navigation: bool) -> None:
         from gi.repository import WebKit2
 
         self._policy = policy
-        self._view = view
         self._trust_next = trust_first_navigation
         self._kinds = WebKit2.PolicyDecisionType
         self._user_initiated = frozenset(

@@ -86,7 +86,10 @@ class Backend(Protocol):
         """Show a startup-failure page (inline HTML, no server); blocks until it is closed."""
 
     def close_all(self) -> None:
-        """Close every window (thread-safe, returns at once); makes ``run``/``show_error`` return."""
+        """Close every window (thread-safe; waits at most a few seconds for a page still loading).
+
+        Makes ``run``/``show_error`` return; a backend whose windows were closed stays closed.
+        """
 
 
 class ToolkitHooks(Protocol):
@@ -321,6 +324,10 @@ def _x_server_answers(number: int) -> bool:
 # running
 
 
+#: How long closing waits for a page that is still loading (see :meth:`WebviewBackend.close_all`).
+_LOAD_SETTLE_SECONDS = 3.0
+
+
 class WebviewBackend:
     """A :class:`Backend` on pywebview, with flaskdesk's hooks for its toolkit (if it has them)."""
 
@@ -417,11 +424,18 @@ class WebviewBackend:
         self._start(webview, private_mode=True, storage_path=None, icon=_icon_path(options.icon))
 
     def close_all(self) -> None:
-        """Close every window; windows still opening close as soon as they are shown."""
+        """Close every window; windows still opening close as soon as they are shown.
+
+        Closing is final for this backend: a later ``run``/``show_error`` returns at once (a
+        SIGTERM before the window exists must not be followed by a window).
+        """
         with self._lock:
             self._stop_requested = True
             live = list(self._live)
         for window in live:
+            # pywebview injects its JS on a non-daemon thread that waits for the page; closing
+            # mid-load strands that thread and the process never exits. Let the load settle first.
+            window.events.loaded.wait(_LOAD_SETTLE_SECONDS)
             window.destroy()  # pywebview marshals this to the GUI thread
 
     # -- internals ---------------------------------------------------------------------------------
@@ -495,11 +509,31 @@ class WebviewBackend:
                 raise BackendError(f"the {self.name} window could not open: {error}") from error
             finally:
                 self._signals = None
+                _release_stranded_js_calls(webview)
         if self._failure is not None:
             failure, self._failure = self._failure, None
             if isinstance(failure, BackendError):
                 raise failure
             raise BackendError(f"the {self.name} window could not be set up: {failure}") from failure
+
+
+def _release_stranded_js_calls(webview: Any) -> None:
+    """Wake pywebview threads still waiting for a script result from a window that is gone.
+
+    The GUI loop has ended, so those results never come; the waiting threads are not daemons and
+    would keep the process alive for ever. Qt keeps the pending results on the native view, so
+    they can be released (and later calls answered at once); other toolkits answer on close.
+    """
+    for window in list(getattr(webview, "windows", [])):
+        native: Any = getattr(window, "native", None)
+        pending = getattr(native, "_js_results", None)
+        if not isinstance(pending, dict):
+            continue
+        native.evaluate_js = lambda script, parse_json=True: None
+        for entry in list(pending.values()):
+            semaphore = entry.get("semaphore") if isinstance(entry, dict) else None
+            if semaphore is not None:
+                semaphore.release()
 
 
 class _WebviewWindowHandle:

@@ -6,6 +6,8 @@ The tooling (``cli``, ``freeze``, ``packaging``, ``testing``, ``host``) never ru
 frozen app, so neither its modules nor its templates ship.
 """
 
+from __future__ import annotations
+
 from PyInstaller.utils.hooks import collect_data_files
 
 _TOOLING = ("cli", "freeze", "packaging", "scaffold", "testing")
