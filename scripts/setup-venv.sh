@@ -8,4 +8,4 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e '.[qt,gtk,dev]' -e 'examples/notes[test]'
+.venv/bin/python -m pip install -q -e '.[qt,gtk,dev,docs]' -e 'examples/notes[test]'

@@ -19,7 +19,13 @@ TOOLING = (
     "flaskdesk.testing",
     "flaskdesk.scaffold",
 )
-RUNTIME_ENTRY_POINTS = ("flaskdesk", "flaskdesk.launch", "flaskdesk.launcher", "flaskdesk.desktop")
+RUNTIME_ENTRY_POINTS = (
+    "flaskdesk",
+    "flaskdesk.launch",
+    "flaskdesk.launcher",
+    "flaskdesk.desktop",
+    "flaskdesk.frozen",
+)
 
 
 def test_runtime_never_loads_tooling() -> None:

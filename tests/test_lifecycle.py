@@ -138,3 +138,32 @@ def test_crashing_factory_shows_an_error_window_and_exits_non_zero(
     log = app.log_text()
     assert "RuntimeError" in log and "Traceback" in log
     assert "unreachable" in log
+
+
+@pytest.mark.parametrize("backend", ["qt", "gtk"])
+def test_data_and_web_storage_survive_a_restart(x_display: str, tmp_path: Path, backend: str) -> None:
+    """Files in the instance folder, localStorage and cookies all come back on the next run."""
+    from flaskdesk.testing.driver import AppDriver
+
+    data_dir = tmp_path / "data"
+    env = {**os.environ, "DISPLAY": x_display, "FLASKDESK_GUI": backend}
+
+    def launch() -> AppDriver:
+        return AppDriver.from_source(
+            "lifecycle_app:create_app()", cwd=FIXTURE, env=env, data_dir=data_dir, artifacts_dir=tmp_path
+        )
+
+    with launch() as first:
+        first.goto("/visits")
+        assert first.text("#visits") == "1"
+        first.evaluate(
+            "(() => { localStorage.setItem('remembered', 'yes'); document.cookie = 'c=1; max-age=3600'; return true; })()"
+        )
+        assert first.close() == 0
+    with launch() as second:
+        second.goto("/visits")
+        assert second.text("#visits") == "2"
+        assert second.evaluate("localStorage.getItem('remembered')") == "yes"
+        assert "c=1" in second.evaluate("document.cookie")
+        assert second.close() == 0
+    assert (data_dir / APP_NAME / "data" / "instance" / "visits.txt").read_text() == "2"

@@ -39,7 +39,7 @@ from .config import ProjectConfig
 from .desktop import Desktop
 from .errors import AppLoadError, FlaskdeskError
 from .launch import report_startup_error, window_options
-from .launcher import _show_load_failure, load_app
+from .launcher import load_app, run_target
 from .ui.backend import select_backend
 
 log = logging.getLogger("flaskdesk")
@@ -180,35 +180,28 @@ def run_startup_steps(
 def start() -> None:
     """Load the app, run the due start-up commands, then show it (blocks until the window closes).
 
-    A test tool's automation channel (``build --check``) is claimed first, before the user's code
-    is imported, exactly as :func:`~flaskdesk.launcher.run_target` does; failures go to it, or to
-    an error window when nobody is automating.
+    Everything but the start-up commands is :func:`~flaskdesk.launcher.run_target`'s, so a frozen
+    app claims the automation channel, loads and fails exactly like ``flaskdesk run``.
     """
-    channel = automation.claim(os.environ)
+    run_target(None, before_run=_run_due_steps)
+
+
+def _run_due_steps(
+    app: Flask,
+    project: ProjectConfig | None,
+    desktop: Desktop,
+    channel: automation.AutomationChannel | None,
+) -> None:
+    settings = desktop.settings(app)
+    paths = AppPaths.for_app(settings.name, data_root=settings.data_dir)
+    created = paths.ensure()
+    log_file = configure_logging(paths.log_dir, name=settings.name, dev=False, app_logger=app.logger.name)
     try:
-        try:
-            app, project = load_app()
-        except FlaskdeskError as error:
-            # The launcher's own failure display: a frozen app fails exactly like `flaskdesk run`.
-            _show_load_failure(None, error, {}, channel)
-            raise
-        desktop = app.extensions.get("flaskdesk")
-        if not isinstance(desktop, Desktop):
-            desktop = Desktop(app)
-        settings = desktop.settings(app)
-        paths = AppPaths.for_app(settings.name, data_root=settings.data_dir)
-        created = paths.ensure()
-        log_file = configure_logging(paths.log_dir, name=settings.name, dev=False, app_logger=app.logger.name)
-        try:
-            run_startup_steps(app, project, paths.data_dir, created=created, version=settings.version)
-        except FlaskdeskError as error:
-            backend = None if channel is not None else select_backend(settings.backend)
-            report_startup_error(backend, window_options(settings), error, log_file, channel)
-            raise
-        desktop.run(automation=channel)
-    finally:
-        if channel is not None:
-            channel.close()
+        run_startup_steps(app, project, paths.data_dir, created=created, version=settings.version)
+    except FlaskdeskError as error:
+        backend = None if channel is not None else select_backend(settings.backend)
+        report_startup_error(backend, window_options(settings), error, log_file, channel)
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover - the frozen entry script calls main() itself

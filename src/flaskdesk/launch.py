@@ -22,7 +22,7 @@ from .app.logs import configure_logging, ensure_std_streams
 from .app.paths import AppPaths
 from .app.server import Server
 from .devloop import LiveApp
-from .errors import ConfigError, FlaskdeskError
+from .errors import ConfigError, FlaskdeskError, ServerError
 from .ui.backend import Backend, select_backend
 from .ui.bridge import script_wsgi_app
 from .ui.window import WindowHandle, WindowOptions, WindowSession
@@ -76,7 +76,7 @@ def _launch(
     try:
         desktop.relocate_instance_path(app)
         check_template_folder(app)
-        server = Server(_not_ready, name=settings.name)
+        server = bind_server(paths, settings.name)
     except FlaskdeskError as error:
         report_startup_error(backend, options, error, log_file, channel)
         raise
@@ -122,6 +122,40 @@ def _launch(
         server.shutdown(settings.shutdown_timeout)  # logs the requests it had to cut off, if any
     (live.desktop if live is not None else desktop).run_teardown()
     log.info("%s closed cleanly", settings.name)
+
+
+def bind_server(paths: AppPaths, name: str) -> Server:
+    """Bind the port this app had last time, else any free one.
+
+    Browsers key localStorage and IndexedDB by origin, port included: keeping the port keeps the
+    pages' stored data across runs. The socket is bound for real (never probed), so a port that
+    another program took just means a new port, and a note in the log.
+    """
+    port_file = paths.data_dir / "last-port"
+    remembered = _read_port(port_file)
+    if remembered:
+        try:
+            return Server(_not_ready, port=remembered, name=name)
+        except ServerError as error:
+            log.warning(
+                "could not reuse port %d (%s); the window's local storage starts empty this run",
+                remembered,
+                error.__cause__ or error,
+            )
+    server = Server(_not_ready, name=name)
+    try:
+        port_file.write_text(str(server.port))
+    except OSError as error:
+        log.warning("could not remember the port in %s: %s", port_file, error)
+    return server
+
+
+def _read_port(path: Path) -> int | None:
+    try:
+        port = int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return port if 1024 <= port <= 65535 else None
 
 
 def window_options(settings: LaunchSettings) -> WindowOptions:

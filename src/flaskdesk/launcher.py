@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +29,19 @@ from .ui.window import WindowOptions
 
 log = logging.getLogger("flaskdesk")
 
+#: ``before_run(app, project, desktop, channel)``: see :func:`run_target`.
+BeforeRun = Callable[[Flask, "ProjectConfig | None", Desktop, "automation.AutomationChannel | None"], None]
+
 
 def find_project(start: Path | None = None) -> tuple[ProjectConfig | None, Path]:
     """The project's ``[tool.flaskdesk]`` (baked into a frozen build) and the folder to import from."""
     baked = resources.load_baked_config()
     if baked is not None:
         config = project_config_from_dict(
-            baked.get("tool", {}), source="baked configuration", project=baked.get("project")
+            baked.get("tool", {}),
+            source="baked configuration",
+            project=baked.get("project"),
+            root=resources.bundle_dir(),
         )
         return config, resources.bundle_dir()
     start = (start or Path.cwd()).resolve()
@@ -75,19 +81,27 @@ def run_target(
     dev: bool = False,
     cli: Mapping[str, Any] | None = None,
     start: Path | None = None,
+    before_run: BeforeRun | None = None,
 ) -> None:
-    """Load the app named by ``target`` and run it in a window; failures are shown, then raised."""
+    """Load the app named by ``target`` and run it in a window; failures are shown, then raised.
+
+    ``before_run(app, project, desktop, channel)`` runs once the app is loaded and before its
+    window opens (a frozen app runs its first-run commands there); what it raises is shown like
+    any other failure to start.
+    """
     ensure_std_streams()
     channel = automation.claim(os.environ)  # before the user's code can see the variables
     try:
         try:
-            app, _ = load_app(target, start=start)
+            app, project = load_app(target, start=start)
         except FlaskdeskError as error:
-            _show_load_failure(target, error, cli or {}, channel)
+            show_load_failure(target, error, cli or {}, channel)
             raise
         desktop = app.extensions.get("flaskdesk")
         if not isinstance(desktop, Desktop):
             desktop = Desktop(app)
+        if before_run is not None:
+            before_run(app, project, desktop, channel)
         launch(
             desktop,
             dev=dev,
@@ -100,7 +114,7 @@ def run_target(
             channel.close()
 
 
-def _show_load_failure(
+def show_load_failure(
     target: str | None,
     error: FlaskdeskError,
     cli: Mapping[str, Any],

@@ -59,7 +59,10 @@ def project_config_for(root_path: str | os.PathLike[str]) -> ProjectConfig | Non
     baked = resources.load_baked_config()
     if baked is not None:
         return project_config_from_dict(
-            baked.get("tool", {}), source="baked configuration", project=baked.get("project")
+            baked.get("tool", {}),
+            source="baked configuration",
+            project=baked.get("project"),
+            root=resources.bundle_dir(),
         )
     pyproject = find_pyproject(Path(root_path))
     if pyproject is None:

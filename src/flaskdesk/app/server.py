@@ -212,10 +212,12 @@ class Server:
             expose_tracebacks=False,
             asyncore_use_poll=True,  # poll(): no FD_SETSIZE limit
         )
-        # waitress sets SO_REUSEADDR on every listener. Listening sockets cannot be shared on
-        # Linux anyway, but put our choice back so no platform lets a second socket in.
-        with contextlib.suppress(OSError):
-            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 0)
+        # waitress sets SO_REUSEADDR on every listener. Linux never lets a second socket share a
+        # listening port, and its accepted connections must carry the flag too, or their TIME_WAIT
+        # blocks the next run from rebinding this port; elsewhere put our choice back.
+        if not sys.platform.startswith("linux"):
+            with contextlib.suppress(OSError):
+                self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 0)
         self._pool.set_thread_count(self._threads)
         # The thunk runs inside the loop, after the listener is in the map: i.e. accepting.
         self._waitress.trigger.pull_trigger(ready.set)
@@ -374,6 +376,10 @@ def _bind(host: str, port: int) -> socket.socket:
             continue
         try:
             exclusive = getattr(socket, "SO_EXCLUSIVEADDRUSE", None)  # Windows only
+            if port and sys.platform.startswith("linux"):
+                # Rebinding the port of the app's last run must not fail on its connections still
+                # in TIME_WAIT. On Linux this never lets a second socket share a listening port.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if exclusive is not None:
                 # Windows lets a later SO_REUSEADDR socket steal a port unless it is held exclusively.
                 sock.setsockopt(socket.SOL_SOCKET, exclusive, 1)

@@ -68,7 +68,7 @@ class WaitTimeout(DriverError, AssertionError):
 
 
 def source_command(target: str | None = None, *, python: str | None = None) -> list[str]:
-    """The command that runs an app from source as ``flaskdesk run --no-dev --app TARGET`` does (as shipped)."""
+    """The command that runs an app from source, as ``flaskdesk run --no-dev --app TARGET`` does."""
     command = [python or sys.executable, "-m", "flaskdesk", "run", "--no-dev"]
     return [*command, "--app", target] if target else command
 
