@@ -291,8 +291,8 @@ NOT_RUN = {
     "sudo apt-get install libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0 libxcb-xinerama0 "
     "libnss3 libegl1 libgl1": "changes the system; the same list is checked against flaskdesk/ui/backend.py "
     "in test_the_qt_library_list_is_flaskdesks",
-    "flaskdesk package": "needs a build of minutes; tests/packaging/ package real builds",
-    "flaskdesk package --format deb,rpm": "needs a build of minutes; tests/packaging/ make .deb and .rpm",
+    "flaskdesk package": "needs a build of minutes; tests/installers/ package real builds",
+    "flaskdesk package --format deb,rpm": "needs a build of minutes; tests/installers/ make .deb and .rpm",
     "python -m benchmarks.servers": "a benchmark of minutes; its output is benchmarks/results/servers.md",
 }
 

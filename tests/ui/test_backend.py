@@ -189,7 +189,7 @@ def test_missing_library_advice(message: str, advice: str | None) -> None:
 def test_real_toolkits_are_found(name: str, x_display: str) -> None:
     """The probes import the real toolkits (both are installed for the test suite).
 
-    In a fresh interpreter: the toolkits are heavy, and pytest's own sys.path holds tests/packaging,
+    In a fresh interpreter: the toolkits are heavy, and pytest's own sys.path holds tests/installers,
     which would shadow the ``packaging`` distribution qtpy imports.
     """
     code = "from flaskdesk.ui.backend import select_backend; print(select_backend().name)"
