@@ -211,6 +211,13 @@ def bridge_table(run: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def template_edit(reload: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]] | None:
+    """``benchmarks/reload.py``'s template-edit row: pixels on screen if it measured that, else rendered."""
+    rows = [(name, row) for name, row in reload.items() if name.startswith("window: template edit")]
+    rows.sort(key=lambda item: ("pixels" not in item[0], "painted" not in item[0]))
+    return rows[0] if rows else None
+
+
 def devloop_lines(run: Mapping[str, Any]) -> list[str]:
     lines: list[str] = []
     reload = run.get("reload")
@@ -219,20 +226,12 @@ def devloop_lines(run: Mapping[str, Any]) -> list[str]:
             f"- Template edit → window updated: {(reload or {}).get('not_measured', 'not measured')}."
         )
     else:
-        template = reload.get("window: template edit -> painted")
-        if template:
-            lines.append(
-                f"- Template edit → window repainted (`benchmarks/reload.py`, `flaskdesk run --dev`): median "
-                f"**{template['median_ms']:.0f} ms**, p90 {template['p90_ms']:.0f} ms, "
-                f"max {template['max_ms']:.0f} ms "
-                f"(n={template['n']})."
-            )
-        for name in ("window: CSS edit -> painted", "window: Python edit -> painted"):
-            row = reload.get(name)
-            if row:
+        lines.append("- Dev mode (`benchmarks/reload.py`, `flaskdesk run --dev`, Qt), edit → window:")
+        for name, row in reload.items():
+            if isinstance(row, Mapping) and "median_ms" in row:
                 lines.append(
-                    f"  - {name.split(': ', 1)[1]}: median {row['median_ms']:.0f} ms, "
-                    f"max {row['max_ms']:.0f} ms."
+                    f"  - {name}: median **{row['median_ms']:.0f} ms**, p90 {row['p90_ms']:.0f} ms, "
+                    f"max {row['max_ms']:.0f} ms (n={row['n']})"
                 )
     build = run.get("build")
     if not build or build.get("not_measured"):
@@ -322,12 +321,12 @@ def targets(run: Mapping[str, Any]) -> list[tuple[str, str, bool | None]]:
             None if ours_p50 is None or js_p50 is None else ours_p50 <= js_p50,
         )
     )
-    template = (run.get("reload") or {}).get("window: template edit -> painted")
+    edit = template_edit(run.get("reload") or {})
     out.append(
         (
             "template edit → window ≤ 300 ms",
-            f"{template['median_ms']:.0f} ms" if template else "-",
-            None if not template else template["median_ms"] <= 300,
+            f"{edit[1]['median_ms']:.0f} ms ({edit[0].split(' -> ')[-1]})" if edit else "-",
+            None if not edit else edit[1]["median_ms"] <= 300,
         )
     )
     fast = build.get("fast_ratio")

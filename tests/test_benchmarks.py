@@ -215,3 +215,16 @@ def test_quick_startup_run_writes_the_table(tmp_path: Path) -> None:
     startup = json.loads((tmp_path / "latest.json").read_text())["qt"]["startup"]
     for key in ("floor", "plain", "builtin", "flaskdesk"):
         assert startup[key]["samples"], (key, startup[key]["errors"])
+
+
+def test_template_edit_prefers_pixels_on_screen() -> None:
+    row = {"n": 3, "median_ms": 55.0, "p90_ms": 60.0, "max_ms": 70.0}
+    reload = {
+        "watcher inotify: write -> callback": {**row, "median_ms": 15.0},
+        "window: template edit -> page rendered": {**row, "median_ms": 61.0},
+        "window: template edit -> pixels on screen": row,
+    }
+    edit = report.template_edit(reload)
+    assert edit is not None and edit[0].endswith("pixels on screen")
+    verdicts = {name: (value, met) for name, value, met in report.targets({**_run(), "reload": reload})}
+    assert verdicts["template edit → window ≤ 300 ms"] == ("55 ms (pixels on screen)", True)

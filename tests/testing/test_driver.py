@@ -170,9 +170,10 @@ def test_frozen_needs_an_executable(tmp_path: Path) -> None:
 def test_source_command_runs_the_cli() -> None:
     assert source_command("notes:create_app()") == [
         sys.executable,
-        "-c",
-        "from flaskdesk.cli import main; main()",
+        "-m",
+        "flaskdesk",
         "run",
+        "--no-dev",
         "--app",
         "notes:create_app()",
     ]
