@@ -450,22 +450,33 @@ def chart(results: Mapping[str, Mapping[str, Any]], path: Path) -> str | None:
     def per_run(ax: Any, metric: str, title: str, unit: str) -> None:
         for i, backend in enumerate(backends):
             run = results[backend]
-            keys = [c["key"] for c in run.get("contenders", []) if c["key"] in run.get(metric, {})]
+            data = run.get(metric) or {}
             shorts = {c["key"]: c["short"] for c in run.get("contenders", [])}
-            xs, heights, lows, highs = [], [], [], []
+            once = medians(run, metric, "resident_once")
+            xs, heights, lows, highs, dots = [], [], [], [], []
             for x, key in enumerate(ORDER):
-                summary = (
-                    summarize(run.get(metric, {}).get(key, {}).get("samples", [])) if key in keys else None
-                )
+                summary = summarize(data.get(key, {}).get("samples", []))
                 if summary is None:
                     continue
-                xs.append(x + (i - (len(backends) - 1) / 2) * width)
+                at = x + (i - (len(backends) - 1) / 2) * width
+                xs.append(at)
                 heights.append(summary.median)
                 lows.append(summary.median - summary.low)
                 highs.append(summary.high - summary.median)
+                if once.get(key) is not None:
+                    dots.append((at, once[key]))
             ax.bar(
                 xs, heights, width, yerr=[lows, highs], capsize=3, label=backend, color=colours.get(backend)
             )
+            if dots:
+                ax.scatter(
+                    [x for x, _ in dots],
+                    [y for _, y in dots],
+                    marker="D",
+                    color="black",
+                    zorder=3,
+                    label="each page once" if i == 0 else None,
+                )
             ax.set_xticks(range(len(ORDER)), [shorts.get(k, k) for k in ORDER], rotation=20, fontsize=8)
         ax.set_title(title)
         ax.set_ylabel(unit)
@@ -489,7 +500,9 @@ def chart(results: Mapping[str, Mapping[str, Any]], path: Path) -> str | None:
         return getter
 
     per_run(axes[0][0], "startup", "start → page shown (median, min-max)", "seconds")
-    per_run(axes[0][1], "memory", "idle memory, PSS over the process tree", "MB")
+    per_run(
+        axes[0][1], "memory", "idle memory: PSS over the process tree (bars), each page once (dots)", "MB"
+    )
     grouped(
         axes[1][0],
         "Jinja page throughput (keep-alive, loopback)",
@@ -513,7 +526,7 @@ def chart(results: Mapping[str, Mapping[str, Any]], path: Path) -> str | None:
     )
     for ax in axes.flat:
         if backends:
-            ax.legend(fontsize=8)
+            ax.legend(fontsize=7, loc="lower right", framealpha=0.9)
         ax.grid(axis="y", alpha=0.3)
     fig.suptitle("flaskdesk vs the plain recipes (lower is better, except throughput)")
     fig.tight_layout()

@@ -15,6 +15,8 @@ from .errors import (
     DataDirError,
     FlaskdeskError,
     ServerError,
+    SingleInstanceError,
+    WindowError,
 )
 
 __version__ = "0.1.0"
@@ -29,4 +31,6 @@ __all__ = [
     "Desktop",
     "FlaskdeskError",
     "ServerError",
+    "SingleInstanceError",
+    "WindowError",
 ]

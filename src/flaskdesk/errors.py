@@ -43,6 +43,14 @@ class DataDirError(FlaskdeskError):
     """The per-user data, config or log directory cannot be created or written."""
 
 
+class SingleInstanceError(FlaskdeskError):
+    """Another copy of the app holds the single-instance lock but does not take the hand-over."""
+
+
+class WindowError(FlaskdeskError):
+    """A window feature (dialog, new window, menu) was used when no window can provide it."""
+
+
 class BridgeError(FlaskdeskError):
     """A call through the JS bridge failed.
 
@@ -66,4 +74,6 @@ __all__ = [
     "DataDirError",
     "FlaskdeskError",
     "ServerError",
+    "SingleInstanceError",
+    "WindowError",
 ]

@@ -50,6 +50,8 @@ class FakeDriver:
         status, assets, _bridge, _errors = self.pages[self.current]
         if js == PAGE_STATUS_JS:
             return status
+        if js == "document.contentType":
+            return "application/json" if self.current.startswith("/api") else "text/html"
         assert js == ASSETS_JS
         return [list(a) for a in assets]
 
@@ -122,3 +124,11 @@ def test_check_executable_uses_a_fresh_data_dir(tmp_path: Path) -> None:
     assert report.ok
     assert made["driver"].started and made["driver"].stopped
     assert not Path(made["data_dir"]).exists()  # removed afterwards
+
+
+def test_json_routes_need_no_bridge_and_401_means_needs_login() -> None:
+    driver = FakeDriver({"/api/health": (200, [], False, []), "/api/private": (401, [], False, [])})
+    report = run_check(driver)
+    assert report.ok
+    table = render_table(report)
+    assert "n/a" in table and "ok (needs login)" in table

@@ -1,4 +1,11 @@
-"""Fixtures: a fresh app per test, with its instance folder and database in the test's temp dir."""
+"""Fixtures on top of flaskdesk's pytest plugin (installed with flaskdesk: no import needed here).
+
+The plugin finds the app the way ``flaskdesk run`` does, from ``[tool.flaskdesk] app`` in
+pyproject.toml, and gives every test a fresh data dir in its ``tmp_path``: the app's instance
+folder, and so its SQLite database and secret key, live there. ``desktop_client`` sends requests
+through the guard the window's requests pass (CSP, Host allow-list, origin checks), and
+``desktop_bridge`` calls ``word_count`` as the page's script does.
+"""
 
 from __future__ import annotations
 
@@ -9,50 +16,35 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-try:
-    import flaskdesk  # noqa: F401
-
-    FLASKDESK_ERROR: ImportError | None = None
-except ImportError as error:  # flaskdesk is mid-development in this repository
-    from _flaskdesk_stand_in import install
-
-    FLASKDESK_ERROR = error
-    install(error)
-
-from support import Auth, dispose, make_app
-
-
-def pytest_report_header() -> str | None:
-    if FLASKDESK_ERROR is None:
-        return None
-    return f"flaskdesk does not import ({FLASKDESK_ERROR}); using the test stand-in, bridge tests skipped"
+from support import Auth, dispose
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
-    app = make_app(tmp_path)
-    yield app
-    dispose(app)
+def desktop_app(desktop_app: Flask, tmp_path: Path) -> Iterator[Flask]:
+    """The plugin's app (``notes:create_app()``), with CSRF tokens off for the form tests.
+
+    tests/test_csrf.py turns them back on; the database must be in the test's temp dir.
+    """
+    database = desktop_app.config["SQLALCHEMY_DATABASE_URI"]
+    assert database.startswith("sqlite:///" + str(tmp_path)), database
+    desktop_app.config["WTF_CSRF_ENABLED"] = False
+    yield desktop_app
+    dispose(desktop_app)
 
 
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+def runner(desktop_app: Flask) -> FlaskCliRunner:
+    return desktop_app.test_cli_runner()
 
 
 @pytest.fixture
-def runner(app: Flask) -> FlaskCliRunner:
-    return app.test_cli_runner()
-
-
-@pytest.fixture
-def auth(client: FlaskClient) -> Auth:
-    return Auth(client)
+def auth(desktop_client: FlaskClient) -> Auth:
+    return Auth(desktop_client)
 
 
 @pytest.fixture
 def alice(auth: Auth) -> Auth:
-    """A client logged in as a freshly registered user ``alice``."""
+    """The window's client, logged in as a freshly registered user ``alice``."""
     response = auth.register()
     assert response.status_code == 302, response.get_data(as_text=True)
     auth.client.get(response.headers["Location"])  # show (and so clear) the welcome message

@@ -5,14 +5,14 @@ from flask.testing import FlaskClient
 from support import Auth
 
 
-def test_health(client: FlaskClient) -> None:
-    response = client.get("/api/health")
+def test_health(desktop_client: FlaskClient) -> None:
+    response = desktop_client.get("/api/health")
     assert response.status_code == 200
     assert response.json == {"ok": True}
 
 
-def test_notes_api_needs_login(client: FlaskClient) -> None:
-    for response in (client.get("/api/notes"), client.post("/api/notes", json={"title": "x"})):
+def test_notes_api_needs_login(desktop_client: FlaskClient) -> None:
+    for response in (desktop_client.get("/api/notes"), desktop_client.post("/api/notes", json={"title": "x"})):
         assert response.status_code == 401
         assert response.json == {"error": "Log in first."}
 

@@ -10,14 +10,14 @@ from notes.models import User
 from support import PASSWORD, Auth, flashes
 
 
-def test_register_logs_in_and_hashes_the_password(app: Flask, auth: Auth) -> None:
+def test_register_logs_in_and_hashes_the_password(desktop_app: Flask, auth: Auth) -> None:
     response = auth.register()
     assert response.status_code == 302
     assert response.headers["Location"] == "/notes/"
     page = auth.client.get("/notes/")
     assert page.status_code == 200
     assert "Welcome, alice!" in flashes(page)
-    with app.app_context():
+    with desktop_app.app_context():
         user = db.session.scalar(select(User).where(User.username == "alice"))
         assert user is not None
         assert user.password_hash != PASSWORD
@@ -35,9 +35,9 @@ def test_register_logs_in_and_hashes_the_password(app: Flask, auth: Auth) -> Non
     ],
 )
 def test_register_shows_validation_errors_in_the_form(
-    client: FlaskClient, data: dict[str, str], message: str
+    desktop_client: FlaskClient, data: dict[str, str], message: str
 ) -> None:
-    response = client.post("/auth/register", data=data)
+    response = desktop_client.post("/auth/register", data=data)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert '<p class="error">' in html
@@ -73,12 +73,12 @@ def test_logout_needs_post(alice: Auth) -> None:
     assert alice.client.get("/auth/logout").status_code == 405
 
 
-def test_notes_require_login(client: FlaskClient) -> None:
+def test_notes_require_login(desktop_client: FlaskClient) -> None:
     for path in ("/notes/", "/notes/new", "/notes/1/edit", "/notes/export"):
-        response = client.get(path)
+        response = desktop_client.get(path)
         assert response.status_code == 302, path
         assert response.headers["Location"].startswith("/auth/login?next="), path
-    assert client.post("/notes/1/delete").status_code == 302
+    assert desktop_client.post("/notes/1/delete").status_code == 302
 
 
 @pytest.mark.parametrize(

@@ -32,26 +32,26 @@ def test_create_shows_validation_errors(alice: Auth) -> None:
     assert "cannot be longer than 200 characters" in response.get_data(as_text=True)
 
 
-def test_edit(app: Flask, alice: Auth) -> None:
+def test_edit(desktop_app: Flask, alice: Auth) -> None:
     add(alice)
     page = alice.client.get("/notes/1/edit")
     assert page.status_code == 200
     assert 'value="Groceries"' in page.get_data(as_text=True)
     response = alice.client.post("/notes/1/edit", data={"title": "Shopping", "body": "bread"})
     assert response.status_code == 302
-    with app.app_context():
+    with desktop_app.app_context():
         note = db.session.get(Note, 1)
         assert note is not None
         assert (note.title, note.body) == ("Shopping", "bread")
         assert note.updated >= note.created
 
 
-def test_delete(app: Flask, alice: Auth) -> None:
+def test_delete(desktop_app: Flask, alice: Auth) -> None:
     add(alice)
     assert alice.client.get("/notes/1/delete").status_code == 405
     response = alice.client.post("/notes/1/delete")
     assert response.status_code == 302
-    with app.app_context():
+    with desktop_app.app_context():
         assert db.session.get(Note, 1) is None
     assert alice.client.post("/notes/1/delete").status_code == 404
 

@@ -100,8 +100,8 @@ def test_import_form_errors(alice: Auth) -> None:
     assert titles(alice) == ["Existing"]
 
 
-def test_a_file_over_the_size_limit_is_refused(app: Flask, alice: Auth) -> None:
-    app.config["MAX_CONTENT_LENGTH"] = 1000
+def test_a_file_over_the_size_limit_is_refused(desktop_app: Flask, alice: Auth) -> None:
+    desktop_app.config["MAX_CONTENT_LENGTH"] = 1000
     response = alice.client.post(
         "/notes/import",
         data={"file": (io.BytesIO(b" " * 2000), "notes.json")},

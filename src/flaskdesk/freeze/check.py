@@ -63,15 +63,21 @@ class PageCheck:
     bridge: bool = False
     js_errors: tuple[str, ...] = ()
     error: str | None = None
+    html: bool = True
+
+    @property
+    def needs_login(self) -> bool:
+        """The app answered 401: the route works and wants a signed-in user (not a broken page)."""
+        return self.status == 401
 
     @property
     def ok(self) -> bool:
-        """2xx/3xx page, every asset 2xx, bridge attached, no script error, no driver error."""
+        """2xx/3xx (or 401) page, every asset 2xx, bridge on HTML pages, no script or driver error."""
         return (
             self.error is None
-            and 200 <= self.status < 400
+            and (200 <= self.status < 400 or self.needs_login)
             and not self.bad_assets
-            and self.bridge
+            and (self.bridge or not self.html)
             and not self.js_errors
         )
 
@@ -101,9 +107,10 @@ def check_page(driver: Driver, route: str, *, timeout: float = 15.0) -> PageChec
         bad = tuple((str(u), int(s)) for u, s in assets if not 200 <= int(s) < 300)
         bridge = driver.bridge_available()
         errors = tuple(str(e.get("message", e)) for e in driver.js_errors(clear=True))
+        html = driver.evaluate("document.contentType", timeout=timeout) in ("text/html", None)
     except FlaskdeskError as error:
         return PageCheck(route, 0, error=str(error).splitlines()[0])
-    return PageCheck(route, status, url, bad, bridge, errors)
+    return PageCheck(route, status, url, bad, bridge, errors, html=html)
 
 
 def run_check(driver: Driver, *, timeout: float = 15.0) -> CheckReport:
@@ -122,7 +129,7 @@ def render_table(report: CheckReport) -> str:
         if page.error is not None:
             result = page.error
         elif page.ok:
-            result = "ok"
+            result = "ok (needs login)" if page.needs_login else "ok"
         else:
             problems = [f"{len(page.bad_assets)} broken asset(s)"] if page.bad_assets else []
             problems += [] if page.bridge else ["bridge missing"]
@@ -134,7 +141,8 @@ def render_table(report: CheckReport) -> str:
             if not page.bad_assets
             else ", ".join(f"{u.split('/', 3)[-1]} {s}" for u, s in page.bad_assets)
         )
-        rows.append((page.route, str(page.status or "-"), assets, "yes" if page.bridge else "no", result))
+        bridge = "yes" if page.bridge else ("no" if page.html else "n/a")
+        rows.append((page.route, str(page.status or "-"), assets, bridge, result))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = [
         "  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)) + "  " + row[4]

@@ -37,7 +37,7 @@ from ..errors import BridgeError
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-__all__ = ["RESERVED_NAMES", "Bridge", "script_wsgi_app"]
+__all__ = ["INTERNAL_PREFIX", "RESERVED_NAMES", "Bridge", "script_wsgi_app"]
 
 logger = logging.getLogger("flaskdesk.bridge")
 
@@ -46,7 +46,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: Names the JS ``Proxy`` never forwards (``then`` would make ``await flaskdesk.api`` call
 #: Python; the others are looked up implicitly by JSON, string conversion and class checks).
 RESERVED_NAMES = frozenset({"then", "toJSON", "toString", "valueOf", "constructor"})
+#: flaskdesk's own functions (``flaskdesk.dialogs.*``, ``flaskdesk.windows.*`` in the JS shim) are
+#: registered under this prefix. App names cannot start with ``_``, so they can never collide.
+INTERNAL_PREFIX = "_flaskdesk."
 _NAME_RE = re.compile(r"[A-Za-z$][A-Za-z0-9_$]{0,99}")
+_INTERNAL_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*")
 _MAX_NAME_ECHO = 80
 _JSON_TYPES: tuple[tuple[type, str], ...] = (
     (bool, "boolean"),
@@ -70,6 +74,7 @@ class Bridge:
 
     def __init__(self) -> None:
         self._functions: dict[str, Callable[..., Any]] = {}
+        self._internal: dict[str, Callable[..., Any]] = {}
         self.context: Callable[[], AbstractContextManager[object]] | None = None
 
     @overload
@@ -104,8 +109,18 @@ class Bridge:
             return register
         return register(fn)
 
+    def expose_internal(self, name: str, fn: Callable[..., Any]) -> None:
+        """Register one of flaskdesk's own functions as ``INTERNAL_PREFIX + name``.
+
+        Used for the JS shim's ``flaskdesk.dialogs`` and ``flaskdesk.windows`` namespaces; the
+        same argument checks and error mapping apply. Not listed by :meth:`names`.
+        """
+        if not _INTERNAL_NAME_RE.fullmatch(name):
+            raise ValueError(f"bad internal bridge name {name!r}")
+        self._internal[INTERNAL_PREFIX + name] = fn
+
     def names(self) -> list[str]:
-        """The exposed names, sorted: everything page script can call, and nothing else."""
+        """The names the app exposed, sorted (flaskdesk's own ``_flaskdesk.*`` functions are not listed)."""
         return sorted(self._functions)
 
     def call(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
@@ -117,7 +132,7 @@ class Bridge:
         """
         if not isinstance(name, str):
             raise BridgeError("TypeError", "the function name must be a string")
-        func = self._functions.get(name)
+        func = self._functions.get(name) or self._internal.get(name)
         if func is None:
             raise BridgeError("LookupError", f"no function named {name[:_MAX_NAME_ECHO]!r} is exposed")
         if not isinstance(args, list) or not isinstance(kwargs, dict):

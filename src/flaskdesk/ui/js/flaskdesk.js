@@ -11,7 +11,16 @@
  *
  * The guard injects this file into every HTML page with a CSP nonce; it uses no eval, no inline
  * handlers and no string timers, so it runs under the default Content-Security-Policy.
- * Other namespaces (flaskdesk.dialogs, flaskdesk.windows) are added the same way as `api` below.
+ *
+ * flaskdesk's own features call Python functions registered under the reserved "_flaskdesk." prefix
+ * (app names cannot start with "_", so they never collide with flaskdesk.api):
+ *
+ *   const path = await flaskdesk.dialogs.openFile({fileTypes: [["Text", ["*.txt"]]]}); // null if cancelled
+ *   await flaskdesk.dialogs.saveFile({filename: "report.csv"});
+ *   await flaskdesk.dialogs.chooseFolder();
+ *   if (await flaskdesk.dialogs.confirm("Delete it?")) { ... }
+ *   await flaskdesk.dialogs.message("Saved", {kind: "info"});
+ *   await flaskdesk.windows.open("/settings", {title: "Settings", width: 500, height: 400});
  */
 (function () {
   "use strict";
@@ -100,6 +109,35 @@
     return function () {
       return call(name, Array.prototype.slice.call(arguments), {});
     };
+  });
+
+  var INTERNAL = "_flaskdesk.";
+
+  function options(value) {
+    return value && typeof value === "object" ? value : {};
+  }
+
+  flaskdesk.dialogs = Object.freeze({
+    openFile: function (opts) {
+      return call(INTERNAL + "dialogs.openFile", [], options(opts));
+    },
+    saveFile: function (opts) {
+      return call(INTERNAL + "dialogs.saveFile", [], options(opts));
+    },
+    chooseFolder: function (opts) {
+      return call(INTERNAL + "dialogs.chooseFolder", [], options(opts));
+    },
+    confirm: function (message, opts) {
+      return call(INTERNAL + "dialogs.confirm", [String(message)], options(opts));
+    },
+    message: function (message, opts) {
+      return call(INTERNAL + "dialogs.message", [String(message)], options(opts));
+    },
+  });
+  flaskdesk.windows = Object.freeze({
+    open: function (path, opts) {
+      return call(INTERNAL + "windows.open", [String(path)], options(opts));
+    },
   });
   window.flaskdesk = flaskdesk;
 })();
