@@ -80,6 +80,7 @@ def test_evaluate_js_and_the_bridge_work_under_the_csp(
 ) -> None:
     app = launch(backend)
     assert app.evaluate("document.title") == "Lifecycle"
+    assert app.evaluate("typeof window.pywebview") == "object"  # pywebview's own injected code ran
     assert app.bridge_available()
     assert app.evaluate("flaskdesk.api.add(2, 3)") == 5
     assert bridge_calls(tmp_path) == ["2+3"]

@@ -1,3 +1,8 @@
+"""The app factory. Tests that build the app themselves (instance folder, secret key, a restart)
+call ``create_app``/``make_app`` and use Flask's own test client; the others use the plugin's app
+and the window's client.
+"""
+
 from __future__ import annotations
 
 import re
@@ -66,25 +71,25 @@ def test_login_survives_a_restart(tmp_path: Path) -> None:
     dispose(second)
 
 
-def test_tables_are_created_on_first_request(app: Flask, client: FlaskClient) -> None:
-    with app.app_context():
+def test_tables_are_created_on_first_request(desktop_app: Flask, desktop_client: FlaskClient) -> None:
+    with desktop_app.app_context():
         assert inspect(db.engine).get_table_names() == []
-    assert client.get("/api/health").json == {"ok": True}
-    with app.app_context():
+    assert desktop_client.get("/api/health").json == {"ok": True}
+    with desktop_app.app_context():
         assert set(inspect(db.engine).get_table_names()) == {"users", "notes"}
 
 
-def test_root_sends_to_login_when_logged_out(client: FlaskClient) -> None:
-    response = client.get("/", follow_redirects=True)
+def test_root_sends_to_login_when_logged_out(desktop_client: FlaskClient) -> None:
+    response = desktop_client.get("/", follow_redirects=True)
     assert response.request.path == "/auth/login"
 
 
-def test_pages_have_no_inline_scripts(client: FlaskClient) -> None:
+def test_pages_have_no_inline_scripts(desktop_client: FlaskClient) -> None:
     """flaskdesk's CSP blocks inline scripts, styles and handlers; the app keeps all JS in static/app.js."""
-    pages = [client.get("/auth/login"), client.get("/auth/register")]
-    Auth(client).register()
-    client.post("/notes/new", data={"title": "t", "body": "b"})
-    pages += [client.get(path) for path in ("/notes/", "/notes/new", "/notes/1/edit")]
+    pages = [desktop_client.get("/auth/login"), desktop_client.get("/auth/register")]
+    Auth(desktop_client).register()
+    desktop_client.post("/notes/new", data={"title": "t", "body": "b"})
+    pages += [desktop_client.get(path) for path in ("/notes/", "/notes/new", "/notes/1/edit")]
     for page in pages:
         assert page.status_code == 200
         path, html = page.request.path, page.get_data(as_text=True)

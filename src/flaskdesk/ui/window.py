@@ -1,5 +1,6 @@
 """What a window is asked to be: its look (:class:`WindowOptions`), one launch (:class:`WindowSession`),
-and the live handle a launch gets back (:class:`WindowHandle`).
+the live handle a launch gets back (:class:`WindowHandle`), and what a running backend offers the
+rest of the app (:class:`WindowManager`: more windows, bringing the app to the front, dialogs).
 
 Plain data and a protocol, no toolkit imports: ``launch.py`` builds these, and every backend in
 :mod:`flaskdesk.ui.backend` reads them, so neither side depends on pywebview's own types.
@@ -10,7 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from .menu import Menu
+
+if TYPE_CHECKING:
+    from .dialogs import DialogHost
 
 
 @dataclass(frozen=True)
@@ -63,3 +69,29 @@ class WindowSession:
     dev: bool = False
     on_shown: Callable[[WindowHandle], None] | None = None
     on_closed: Callable[[], None] | None = None
+    #: The menu bar (see :mod:`flaskdesk.ui.menu`); empty: no menu bar.
+    menus: tuple[Menu, ...] = ()
+    #: Runs a menu item's Python action (the backend calls it on a worker thread).
+    run_action: Callable[[Callable[[], object]], None] | None = None
+    #: Shown at once while the first page loads (inline HTML: no server, no scripts from it).
+    splash_html: str | None = None
+    #: ``window-state.json``: sizes and positions remembered across runs (``None``: not remembered).
+    state_file: Path | None = None
+    #: Attachments (``Content-Disposition: attachment``) are saved through a native save dialog.
+    downloads: bool = True
+    #: The URL that opens ``path`` in a *new* window already signed in (the guard's launch URL).
+    window_url: Callable[[str], str] | None = None
+
+
+@runtime_checkable
+class WindowManager(Protocol):
+    """What a running backend offers beyond the main window (thread-safe; :class:`WebviewBackend` has it)."""
+
+    def open_window(self, path: str, options: WindowOptions, *, key: str | None = None) -> WindowHandle:
+        """Open ``path`` of the app in a new window; ``key`` names it for remembering its size."""
+
+    def bring_to_front(self) -> None:
+        """Show the main window (un-minimised, raised, focused where the platform allows)."""
+
+    def dialog_host(self) -> DialogHost | None:
+        """Native dialogs over the frontmost window, or ``None`` when no window is open."""
