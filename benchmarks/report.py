@@ -15,7 +15,7 @@ from benchmarks.harness import ratio, summarize
 
 BACKEND_NAMES = {"qt": "Qt (PyQt6 + QtWebEngine)", "gtk": "GTK (WebKit2GTK 4.1)"}
 ORDER = ("floor", "plain", "builtin", "flaskdesk", "onedir", "onefile")
-METRICS = ("startup", "memory", "size", "throughput", "bridge", "reload", "build")
+METRICS = ("startup", "memory", "size", "throughput", "bridge", "build", "reload")
 
 
 # ---------------------------------------------------------------------------------------- helpers

@@ -160,7 +160,7 @@ def test_cli_creates_the_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["new", "my-app"])
     assert result.exit_code == 0, result.output
-    assert "Created My App in my-app/ (16 files)." in result.output
+    assert "Created My App in my-app/ (17 files)." in result.output
     files = sorted(
         str(p.relative_to(tmp_path / "my-app")) for p in (tmp_path / "my-app").rglob("*") if p.is_file()
     )
@@ -325,3 +325,12 @@ def test_the_new_app_loads_the_way_flaskdesk_run_finds_it(tmp_path: Path) -> Non
         [sys.executable, "-c", code], cwd=project, env=env, capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "my_app my-app ['greet'] ['main']"
+
+
+def test_new_project_gets_the_release_workflow(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["new", "farm-app", "--directory", str(tmp_path / "farm-app")])
+    assert result.exit_code == 0, result.output
+    workflow = (tmp_path / "farm-app" / ".github" / "workflows" / "release.yml").read_text()
+    assert "flaskdesk build --check" in workflow
+    for runner in ("ubuntu", "windows", "macos"):
+        assert runner in workflow

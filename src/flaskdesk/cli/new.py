@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from importlib import metadata
 from pathlib import Path
 
 import click
 
+from ..packaging.workflow import WORKFLOW_PATH, plan_workflow, render_workflow
 from ..scaffold import plan_project, project_names, write_project
 
 
@@ -41,6 +43,14 @@ def new_command(name: str, directory: Path | None, title: str | None, identifier
     target = directory if directory is not None else Path(name)
     plan = plan_project(names, flaskdesk_version=_flaskdesk_version())
     written = write_project(plan, target)
+    workflow = target / WORKFLOW_PATH
+    if not workflow.exists():  # the build farm: build, check and package on every OS's runners
+        release = plan_workflow(
+            name=names.name, backend=None, python_version=f"{sys.version_info[0]}.{sys.version_info[1]}"
+        )
+        workflow.parent.mkdir(parents=True, exist_ok=True)
+        workflow.write_text(render_workflow(release), encoding="utf-8")
+        written.append(workflow)
     shown = click.format_filename(str(target))
     click.secho(f"Created {names.title} in {shown}/ ({len(written)} files).", fg="green")
     click.echo(

@@ -18,25 +18,51 @@ if the host cannot be reached, when the load fails, before WebKit paints its err
 reason, one gap: ``about:blank``, allowed for iframes, cannot be refused in the main frame.
 
 Devtools in dev mode: F12 opens WebKit's inspector, which runs in process (no port).
+
+Also here: the menu bar (a ``Gio.Menu`` set on the ``Gtk.Application``, whose items name
+``win.`` actions that each window defines for itself, so Edit acts on the window it was chosen
+in), attachments saved through a save dialog (a ``Content-Disposition: attachment`` response is
+turned into a download, and ``decide-destination`` asks where), native dialogs
+(``Gtk.FileChooserDialog``, ``Gtk.MessageDialog``), window geometry, and running code on the GUI
+thread (``GLib.idle_add``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..errors import BackendError
+from .dialogs import DialogKind, FileDialogRequest, MessageKind
+from .menu import Menu, MenuItem, Separator, gtk_accelerator
 from .navigation import NavigationPolicy, Verdict, carry_out
 from .window import WindowOptions
+from .window_state import Rect, WindowState
 
 log = logging.getLogger("flaskdesk.ui")
+
+
+_EDITING_COMMANDS = {
+    "undo": "Undo",
+    "redo": "Redo",
+    "cut": "Cut",
+    "copy": "Copy",
+    "paste": "Paste",
+    "select_all": "SelectAll",
+}
 
 
 class GtkHooks:
     """flaskdesk's additions to a pywebview GTK window (see the module docstring)."""
 
     name = "gtk"
+
+    def __init__(self) -> None:
+        self._open_dialogs: list[Any] = []
+        self._menu_model_set = False
+        self._normal_sizes: dict[int, tuple[int, int, int, int]] = {}
 
     def prepare(self) -> None:
         """Nothing to set before WebKitGTK starts (it runs as root and keeps its own sandbox)."""
@@ -50,11 +76,15 @@ class GtkHooks:
         storage_dir: Path | None,
         dev: bool,
         trust_first_navigation: bool = False,
+        menus: tuple[Menu, ...] = (),
+        run_action: Callable[[Callable[[], object]], None] | None = None,
+        downloads: bool = False,
     ) -> None:
         """Install the hooks on pywebview ``window`` (GUI thread, from ``before_show``).
 
         ``options`` are already applied by pywebview (the background colour as window CSS and view
         background, with the view kept transparent until the first load), so they are not read here.
+        ``menus``, ``run_action`` and ``downloads`` are as for the Qt hooks.
         """
         browser = getattr(window.gui, "BrowserView", None)
         instance = browser.instances.get(window.uid) if browser is not None else None
@@ -68,7 +98,7 @@ class GtkHooks:
             )
         if storage_dir is not None:
             _check_storage(view, storage_dir)
-        decider = _Decider(policy, trust_first_navigation)
+        decider = _Decider(policy, trust_first_navigation, downloads=downloads)
         view.disconnect_by_func(theirs)
         view.connect("decide-policy", decider.on_decide_policy)
         view.connect("decide-policy", theirs)
@@ -76,6 +106,228 @@ class GtkHooks:
         view.connect("create", decider.on_create)
         if dev:
             _add_inspector_shortcut(window.native, view)
+        if menus:
+            self._add_menus(window.native, view, menus, policy, run_action)
+        if downloads:
+            view.get_context().connect("download-started", lambda _ctx, download: self._download(window, view, download))
+        gtk_window = window.native
+        gtk_window.connect("configure-event", lambda w, _e: self._note_normal_size(w))
+
+    # -- running code on the GUI thread -----------------------------------------------------------
+
+    def call_soon(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the GUI thread (from any thread)."""
+        from gi.repository import GLib
+
+        def run() -> bool:
+            try:
+                fn()
+            except Exception:
+                log.exception("a function run on the GUI thread failed")
+            return False  # once
+
+        GLib.idle_add(run)
+
+    # -- menus -------------------------------------------------------------------------------------
+
+    def _add_menus(
+        self,
+        gtk_window: Any,
+        view: Any,
+        menus: tuple[Menu, ...],
+        policy: NavigationPolicy,
+        run_action: Callable[[Callable[[], object]], None] | None,
+    ) -> None:
+        from gi.repository import Gio
+
+        app = gtk_window.get_application()
+        model = Gio.Menu()
+        number = 0
+        for menu in menus:
+            submenu, section = Gio.Menu(), Gio.Menu()
+            for entry in menu.items:
+                if isinstance(entry, Separator):
+                    submenu.append_section(None, section)
+                    section = Gio.Menu()
+                    continue
+                number += 1
+                name = f"flaskdesk-{number}"
+                action = Gio.SimpleAction.new(name, None)
+                action.connect("activate", self._menu_handler(entry, view, policy, run_action))
+                gtk_window.add_action(action)
+                section.append(entry.label, f"win.{name}")
+                if entry.shortcut and app is not None:
+                    app.set_accels_for_action(f"win.{name}", [gtk_accelerator(entry.shortcut)])
+            submenu.append_section(None, section)
+            model.append_submenu(menu.title, submenu)
+        if app is not None and not self._menu_model_set:
+            app.set_menubar(model)  # one model for the app; each window has its own win.* actions
+            self._menu_model_set = True
+        gtk_window.set_show_menubar(True)
+
+    @staticmethod
+    def _menu_handler(
+        item: MenuItem,
+        view: Any,
+        policy: NavigationPolicy,
+        run_action: Callable[[Callable[[], object]], None] | None,
+    ) -> Callable[[Any, Any], None]:
+        if item.role is not None:
+            command = _EDITING_COMMANDS[item.role]
+            return lambda _action, _param: view.execute_editing_command(command)
+        if item.route is not None:
+            url = f"{policy.app_origin}{item.route}"
+            return lambda _action, _param: view.load_uri(url)
+        function = item.action
+        assert function is not None
+        if run_action is None:
+            return lambda _action, _param: None
+        return lambda _action, _param: run_action(function)
+
+    # -- dialogs (GUI thread) ---------------------------------------------------------------------
+
+    def file_dialog(self, window: Any, request: FileDialogRequest) -> list[str] | None:
+        """Show a ``Gtk.FileChooserDialog`` over ``window``; the chosen paths or ``None``."""
+        from gi.repository import Gtk
+
+        actions = {
+            DialogKind.OPEN: (Gtk.FileChooserAction.OPEN, "_Open"),
+            DialogKind.SAVE: (Gtk.FileChooserAction.SAVE, "_Save"),
+            DialogKind.FOLDER: (Gtk.FileChooserAction.SELECT_FOLDER, "_Select"),
+        }
+        action, accept = actions[request.kind]
+        dialog = Gtk.FileChooserDialog(title=request.title, transient_for=window.native, action=action, modal=True)
+        dialog.add_buttons("_Cancel", Gtk.ResponseType.CANCEL, accept, Gtk.ResponseType.ACCEPT)
+        dialog.set_default_response(Gtk.ResponseType.ACCEPT)
+        dialog.set_select_multiple(request.multiple)
+        if request.directory:
+            dialog.set_current_folder(request.directory)
+        if request.kind is DialogKind.SAVE:
+            dialog.set_do_overwrite_confirmation(True)
+            if request.filename:
+                dialog.set_current_name(request.filename)
+        for name, patterns in request.file_types:
+            file_filter = Gtk.FileFilter()
+            file_filter.set_name(name)
+            for pattern in patterns:
+                file_filter.add_pattern(pattern)
+            dialog.add_filter(file_filter)
+        answer = self._run_dialog(dialog)
+        chosen = [str(p) for p in dialog.get_filenames()] if answer == Gtk.ResponseType.ACCEPT else []
+        dialog.destroy()
+        return chosen or None
+
+    def message_dialog(self, window: Any, kind: MessageKind, title: str, message: str) -> bool:
+        """Show a ``Gtk.MessageDialog``; for a question, True when OK was chosen."""
+        from gi.repository import Gtk
+
+        types = {
+            MessageKind.INFO: Gtk.MessageType.INFO,
+            MessageKind.WARNING: Gtk.MessageType.WARNING,
+            MessageKind.ERROR: Gtk.MessageType.ERROR,
+            MessageKind.QUESTION: Gtk.MessageType.QUESTION,
+        }
+        buttons = Gtk.ButtonsType.OK_CANCEL if kind is MessageKind.QUESTION else Gtk.ButtonsType.OK
+        dialog = Gtk.MessageDialog(
+            transient_for=window.native, modal=True, message_type=types[kind], buttons=buttons, text=title or message
+        )
+        if title:
+            dialog.format_secondary_text(message)
+        dialog.set_title(title)
+        answer = self._run_dialog(dialog)
+        dialog.destroy()
+        return bool(answer == Gtk.ResponseType.OK)
+
+    def _run_dialog(self, dialog: Any) -> Any:
+        self._open_dialogs.append(dialog)
+        try:
+            return dialog.run()
+        finally:
+            self._open_dialogs.remove(dialog)
+
+    def cancel_dialogs(self) -> None:
+        """Close every open dialog as cancelled (GUI thread; the app is closing)."""
+        from gi.repository import Gtk
+
+        for dialog in list(self._open_dialogs):
+            dialog.response(Gtk.ResponseType.CANCEL)
+
+    def _download(self, window: Any, view: Any, download: Any) -> None:
+        if download.get_web_view() is not view:
+            return
+
+        def decide(download: Any, suggested: str) -> bool:
+            from gi.repository import GLib
+
+            request = FileDialogRequest(
+                DialogKind.SAVE,
+                "Save",
+                directory=GLib.get_user_special_dir(GLib.UserDirectory.DIRECTORY_DOWNLOAD),
+                filename=suggested or None,
+            )
+            chosen = self.file_dialog(window, request)
+            if not chosen:
+                log.info("download of %s cancelled", suggested)
+                download.cancel()
+                return True
+            download.set_allow_overwrite(True)  # the dialog already asked
+            download.set_destination(GLib.filename_to_uri(chosen[0], None))
+            download.connect("finished", lambda _d: log.info("download saved to %s", chosen[0]))
+            return True
+
+        download.connect("decide-destination", decide)
+
+    # -- window state (GUI thread) ----------------------------------------------------------------
+
+    def present(self, window: Any) -> None:
+        """Un-minimise, raise and focus ``window``."""
+        window.native.deiconify()
+        window.native.present()
+
+    def screens(self) -> list[Rect]:
+        from gi.repository import Gdk
+
+        display = Gdk.Display.get_default()
+        if display is None:
+            return []
+        found = []
+        for index in range(display.get_n_monitors()):
+            area = display.get_monitor(index).get_workarea()
+            found.append(Rect(area.x, area.y, area.width, area.height))
+        return found
+
+    def can_position(self) -> bool:
+        """Wayland does not let a client place its windows."""
+        from gi.repository import Gdk
+
+        return "wayland" not in type(Gdk.Display.get_default()).__name__.lower()
+
+    def apply_state(self, window: Any, state: WindowState) -> None:
+        """Size (and position, maximized) ``window`` before it is first shown (from ``before_show``)."""
+        gtk_window = window.native
+        gtk_window.resize(state.width, state.height)
+        if state.x is not None and state.y is not None:
+            gtk_window.move(state.x, state.y)
+        if state.maximized:
+            gtk_window.maximize()
+
+    def read_state(self, window: Any) -> WindowState | None:
+        """``window``'s size, position and maximized state now (the size before maximizing when it is)."""
+        gtk_window = window.native
+        maximized = bool(gtk_window.is_maximized())
+        if maximized and id(gtk_window) in self._normal_sizes:
+            x, y, width, height = self._normal_sizes[id(gtk_window)]
+            return WindowState(width, height, x, y, True)
+        width, height = gtk_window.get_size()
+        x, y = gtk_window.get_position()
+        return WindowState(width, height, x, y, maximized)
+
+    def _note_normal_size(self, gtk_window: Any) -> bool:
+        if not gtk_window.is_maximized():
+            x, y = gtk_window.get_position()
+            width, height = gtk_window.get_size()
+            self._normal_sizes[id(gtk_window)] = (x, y, width, height)
+        return False
 
 
 def _check_storage(view: Any, storage_dir: Path) -> None:
@@ -92,9 +344,10 @@ def _check_storage(view: Any, storage_dir: Path) -> None:
 class _Decider:
     """The ``decide-policy``, ``create`` and ``load-failed`` handlers for one view."""
 
-    def __init__(self, policy: NavigationPolicy, trust_first_navigation: bool) -> None:
+    def __init__(self, policy: NavigationPolicy, trust_first_navigation: bool, *, downloads: bool = False) -> None:
         from gi.repository import WebKit2
 
+        self._downloads = downloads
         self._policy = policy
         self._trust_next = trust_first_navigation
         self._kinds = WebKit2.PolicyDecisionType
@@ -160,6 +413,9 @@ class _Decider:
         url = decision.get_response().get_uri() or ""
         verdict = self._policy.decide(url, main_frame=decision.is_main_frame_main_resource())
         if verdict is Verdict.ALLOW:
+            if self._downloads and _is_attachment(decision.get_response()):
+                decision.download()  # a download even when WebKit could show it (text/csv, PDF...)
+                return True
             return False  # pywebview decides between showing and downloading
         decision.ignore()
         carry_out(verdict, url)
@@ -177,6 +433,12 @@ class _Decider:
             return False  # the app's own page failed: WebKit's error page is the right thing
         carry_out(verdict, url)
         return True
+
+
+def _is_attachment(response: Any) -> bool:
+    headers = response.get_http_headers()
+    value = headers.get_one("Content-Disposition") if headers is not None else None
+    return bool(value) and str(value).strip().lower().startswith("attachment")
 
 
 def _add_inspector_shortcut(gtk_window: Any, view: Any) -> None:

@@ -15,7 +15,11 @@ loop has started its first navigation, and adds what flaskdesk needs on top:
   which every ``python``-launched app shares);
 * in dev mode, in-process devtools on F12 (``QWebEnginePage.setDevToolsPage``) instead of
   pywebview's ``debug=True``, which opens a Chromium remote-debugging TCP port that any local
-  process can use to drive the app.
+  process can use to drive the app;
+* the menu bar (``QMenuBar`` of the window, ``QAction`` with real shortcuts; Edit items trigger
+  the page's own ``WebAction``), downloads through a save dialog (``downloadRequested``), native
+  dialogs (``QFileDialog``, ``QMessageBox``), window geometry, and a way to run code on the GUI
+  thread from any other (:meth:`QtHooks.call_soon`, a queued signal).
 
 Qt is imported inside functions only, so this module (and :func:`chromium_environment`, a pure
 function) can be imported and tested without Qt installed.
@@ -26,14 +30,17 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import BackendError
+from .dialogs import DialogKind, FileDialogRequest, MessageKind
+from .menu import Menu, MenuItem, Separator, qt_shortcut
 from .navigation import NavigationPolicy, Verdict, carry_out
 from .window import WindowOptions
+from .window_state import Rect, WindowState
 
 log = logging.getLogger("flaskdesk.ui")
 
@@ -87,10 +94,24 @@ def _is_root() -> bool:
     return geteuid is not None and geteuid() == 0
 
 
+_WEB_ACTIONS = {
+    "undo": "Undo",
+    "redo": "Redo",
+    "cut": "Cut",
+    "copy": "Copy",
+    "paste": "Paste",
+    "select_all": "SelectAll",
+}
+
+
 class QtHooks:
     """flaskdesk's additions to a pywebview Qt window (see the module docstring)."""
 
     name = "qt"
+
+    def __init__(self) -> None:
+        self._invoker: Any = None  # a QObject living on the GUI thread (made in the first attach)
+        self._open_dialogs: list[Any] = []
 
     def prepare(self) -> None:
         """Set Chromium's environment; must run before the first ``QWebEngineProfile`` exists."""
@@ -108,12 +129,19 @@ class QtHooks:
         storage_dir: Path | None,
         dev: bool,
         trust_first_navigation: bool = False,
+        menus: tuple[Menu, ...] = (),
+        run_action: Callable[[Callable[[], object]], None] | None = None,
+        downloads: bool = False,
     ) -> None:
         """Install the hooks on pywebview ``window`` (GUI thread, from ``before_show``).
 
         ``trust_first_navigation`` lets the page's own first load through (the error window's
-        inline HTML arrives as a ``data:`` URL, which the policy would refuse).
+        inline HTML arrives as a ``data:`` URL, which the policy would refuse). ``menus`` become
+        the window's menu bar; ``run_action`` runs a menu item's Python callable off the GUI
+        thread; ``downloads`` saves attachments through a save dialog.
         """
+        if self._invoker is None:
+            self._invoker = _make_invoker()
         qt_core, qt_gui = _qt("QtCore"), _qt("QtGui")
 
         browser = window.native
@@ -163,6 +191,141 @@ class QtHooks:
         page.nav_handler = new_window_page
         if dev:
             _add_devtools_shortcut(browser, page)
+        if menus:
+            _add_menu_bar(browser, page, menus, policy, load_here, run_action)
+        if downloads:
+            profile.downloadRequested.connect(lambda download: self._download(window, page, download))
+
+    # -- running code on the GUI thread -----------------------------------------------------------
+
+    def call_soon(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the GUI thread (from any thread; queued behind what the GUI is doing)."""
+        if self._invoker is None:
+            raise BackendError("the Qt window is not up yet")
+        self._invoker.call.emit(fn)
+
+    # -- dialogs (GUI thread) ---------------------------------------------------------------------
+
+    def file_dialog(self, window: Any, request: FileDialogRequest) -> list[str] | None:
+        """Show a ``QFileDialog`` over ``window``; the chosen paths or ``None``."""
+        widgets = _qt("QtWidgets")
+        file_dialog = widgets.QFileDialog
+        dialog = file_dialog(window.native, request.title, request.directory or "")
+        if request.kind is DialogKind.FOLDER:
+            dialog.setFileMode(file_dialog.FileMode.Directory)
+            dialog.setOption(file_dialog.Option.ShowDirsOnly, True)
+        elif request.kind is DialogKind.SAVE:
+            dialog.setAcceptMode(file_dialog.AcceptMode.AcceptSave)
+            dialog.setFileMode(file_dialog.FileMode.AnyFile)
+            if request.filename:
+                dialog.selectFile(request.filename)
+        else:
+            dialog.setFileMode(
+                file_dialog.FileMode.ExistingFiles if request.multiple else file_dialog.FileMode.ExistingFile
+            )
+        if request.file_types:
+            dialog.setNameFilters([f"{name} ({' '.join(patterns)})" for name, patterns in request.file_types])
+        return self._run_dialog(dialog, lambda: [str(path) for path in dialog.selectedFiles()] or None)
+
+    def message_dialog(self, window: Any, kind: MessageKind, title: str, message: str) -> bool:
+        """Show a ``QMessageBox``; for a question, True when OK was chosen."""
+        box_class = _qt("QtWidgets").QMessageBox
+        icons = {
+            MessageKind.INFO: box_class.Icon.Information,
+            MessageKind.WARNING: box_class.Icon.Warning,
+            MessageKind.ERROR: box_class.Icon.Critical,
+            MessageKind.QUESTION: box_class.Icon.Question,
+        }
+        buttons = box_class.StandardButton.Ok
+        if kind is MessageKind.QUESTION:
+            buttons = box_class.StandardButton.Ok | box_class.StandardButton.Cancel
+        box = box_class(icons[kind], title, message, buttons, window.native)
+        answer = self._run_dialog(box, lambda: box.clickedButton() is box.button(box_class.StandardButton.Ok))
+        return bool(answer)
+
+    def _run_dialog(self, dialog: Any, result: Callable[[], Any]) -> Any:
+        self._open_dialogs.append(dialog)
+        try:
+            accepted = dialog.exec()
+        finally:
+            self._open_dialogs.remove(dialog)
+        value = result() if accepted or isinstance(dialog, _qt("QtWidgets").QMessageBox) else None
+        dialog.deleteLater()
+        return value
+
+    def cancel_dialogs(self) -> None:
+        """Close every open dialog as cancelled (GUI thread; the app is closing)."""
+        for dialog in list(self._open_dialogs):
+            dialog.reject()
+
+    def _download(self, window: Any, page: Any, download: Any) -> None:
+        """An attachment: ask where to save it, then let Chromium save it there (or cancel)."""
+        if download.page() is not page or download.isSavePageDownload():
+            return  # another window's (each has its own profile object) or "save page as"
+        request = FileDialogRequest(
+            DialogKind.SAVE,
+            "Save",
+            directory=download.downloadDirectory() or None,
+            filename=download.downloadFileName() or None,
+        )
+        chosen = self.file_dialog(window, request)
+        if not chosen:
+            log.info("download of %s cancelled", download.downloadFileName())
+            download.cancel()
+            return
+        target = Path(chosen[0])
+        download.setDownloadDirectory(str(target.parent))
+        download.setDownloadFileName(target.name)
+
+        def finished() -> None:
+            if download.isFinished():
+                state = download.state()
+                ok = state == type(state).DownloadCompleted
+                log.info("download %s: %s", "saved to" if ok else "failed for", target)
+
+        download.isFinishedChanged.connect(finished)
+        download.accept()
+
+    # -- window state (GUI thread) ----------------------------------------------------------------
+
+    def present(self, window: Any) -> None:
+        """Un-minimise, raise and focus ``window``."""
+        browser = window.native
+        if browser.isMinimized():
+            browser.showNormal()
+        browser.raise_()
+        browser.activateWindow()
+
+    def screens(self) -> list[Rect]:
+        app = _qt("QtWidgets").QApplication.instance()
+        if app is None:
+            return []
+        return [
+            Rect(g.x(), g.y(), g.width(), g.height()) for g in (screen.availableGeometry() for screen in app.screens())
+        ]
+
+    def can_position(self) -> bool:
+        """Wayland does not let a client place its windows."""
+        return not str(_qt("QtGui").QGuiApplication.platformName()).startswith("wayland")
+
+    def apply_state(self, window: Any, state: WindowState) -> None:
+        """Size (and position, maximized) ``window`` before it is first shown (from ``before_show``)."""
+        browser = window.native
+        browser.resize(state.width, state.height)
+        if state.x is not None and state.y is not None:
+            browser.move(state.x, state.y)
+        if state.maximized:
+            window.maximized = True  # pywebview reads it after before_show: showMaximized()
+
+    def read_state(self, window: Any) -> WindowState | None:
+        """``window``'s size, position and maximized state now (normal geometry when maximized)."""
+        browser = window.native
+        maximized = bool(browser.isMaximized())
+        if maximized:
+            normal = browser.normalGeometry()
+            return WindowState(normal.width(), normal.height(), normal.x(), normal.y(), True)
+        position = browser.pos()
+        return WindowState(browser.width(), browser.height(), position.x(), position.y(), False)
 
 
 def _check_storage(profile: Any, storage_dir: Path) -> None:
@@ -219,3 +382,63 @@ def _add_devtools_shortcut(browser: Any, page: Any) -> None:
 
     shortcut = qt_gui.QShortcut(qt_gui.QKeySequence("F12"), browser)
     shortcut.activated.connect(toggle)
+
+
+def _make_invoker() -> Any:
+    """A QObject on the GUI thread whose ``call`` signal, emitted from any thread, runs a function there."""
+    qt_core = _qt("QtCore")
+
+    class Invoker(qt_core.QObject):  # type: ignore[misc]  # Qt classes are untyped here
+        call = qt_core.Signal(object)
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.call.connect(self._run, qt_core.Qt.ConnectionType.QueuedConnection)
+
+        def _run(self, fn: Callable[[], None]) -> None:
+            try:
+                fn()
+            except Exception:
+                log.exception("a function run on the GUI thread failed")
+
+    return Invoker()
+
+
+def _add_menu_bar(
+    browser: Any,
+    page: Any,
+    menus: tuple[Menu, ...],
+    policy: NavigationPolicy,
+    load_here: Callable[[str], None],
+    run_action: Callable[[Callable[[], object]], None] | None,
+) -> None:
+    """The window's menu bar; shortcuts are real ``QAction`` shortcuts, Edit items act on the page."""
+    qt_gui, web = _qt("QtGui"), _qt("QtWebEngineCore").QWebEnginePage
+    menu_bar = browser.menuBar()
+    menu_bar.setNativeMenuBar(False)
+
+    def handler(item: MenuItem) -> Callable[[], None]:
+        if item.role is not None:
+            action = getattr(web.WebAction, _WEB_ACTIONS[item.role])
+            return lambda: page.triggerAction(action)
+        if item.route is not None:
+            route = item.route
+            return lambda: load_here(f"{policy.app_origin}{route}")
+        function = item.action
+        assert function is not None
+        if run_action is None:
+            return lambda: None
+        return lambda: run_action(function)
+
+    for menu in menus:
+        qmenu = menu_bar.addMenu(menu.title)
+        for entry in menu.items:
+            if isinstance(entry, Separator):
+                qmenu.addSeparator()
+                continue
+            action = qt_gui.QAction(entry.label, browser)
+            if entry.shortcut:
+                action.setShortcut(qt_gui.QKeySequence(qt_shortcut(entry.shortcut)))
+            triggered = handler(entry)
+            action.triggered.connect(lambda _checked=False, run=triggered: run())
+            qmenu.addAction(action)
