@@ -164,7 +164,7 @@ def test_cli_creates_the_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     files = sorted(
         str(p.relative_to(tmp_path / "my-app")) for p in (tmp_path / "my-app").rglob("*") if p.is_file()
     )
-    assert files == EXPECTED_FILES
+    assert files == sorted([*EXPECTED_FILES, ".github/workflows/release.yml"])
 
 
 def test_cli_uses_an_empty_directory(tmp_path: Path) -> None:
