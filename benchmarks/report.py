@@ -200,7 +200,9 @@ def bridge_table(run: Mapping[str, Any]) -> list[str]:
             ]
         )
     lines = _table(["round trip", "p50 ms", "p99 ms", "mean ms", "calls", "p50 vs js_api"], rows, "lrrrrr")
-    steps = sorted({v["timer_resolution_ms"] for v in data.values() if v.get("timer_resolution_ms")})
+    steps = sorted(
+        {round(v["timer_resolution_ms"], 3) for v in data.values() if v.get("timer_resolution_ms")}
+    )
     if steps:
         lines += [
             "",

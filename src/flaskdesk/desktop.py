@@ -9,11 +9,14 @@ the WSGI callable flaskdesk serves, and the template helpers render nothing outs
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import sys
+import threading
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, overload
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from flask import Flask, got_request_exception, has_request_context, request
 from markupsafe import Markup
@@ -22,9 +25,16 @@ from . import resources
 from .app.guard import SCRIPT_PATH, log_request_exception
 from .app.paths import relocate_instance_path
 from .automation import AutomationChannel
-from .errors import ConfigError
+from .errors import ConfigError, WindowError
 from .settings import DesktopArgs, LaunchSettings, project_config_for, resolve_settings
+from .store import SettingsStore
 from .ui.bridge import Bridge
+from .ui.dialogs import DialogHost, Dialogs
+from .ui.menu import Menu, MenuItem, Separator, build_menus
+from .ui.window import WindowHandle, WindowManager, WindowOptions
+
+if TYPE_CHECKING:
+    from .instance import SingleInstance
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,7 +48,12 @@ class Desktop:
     shape the window; ``name`` names the app's data directories (default: ``[tool.flaskdesk] name``,
     else the title); ``backend`` picks ``"qt"`` or ``"gtk"`` on Linux; ``shutdown_timeout`` is how
     long in-flight requests may take to finish once the window closes; ``csp`` replaces the default
-    Content-Security-Policy. Each can also come from ``[tool.flaskdesk]`` or the environment.
+    Content-Security-Policy; ``single_instance=False`` lets several copies run at once. Each can
+    also come from ``[tool.flaskdesk]`` or the environment.
+
+    ``splash`` is shown at once while the first page loads: HTML (a string starting with ``<``) or
+    the name of a template in the app's template folder. ``menu=False`` leaves out the menu bar
+    (the standard Edit menu and the items added with :meth:`menu_item`).
     """
 
     def __init__(
@@ -56,6 +71,9 @@ class Desktop:
         name: str | None = None,
         shutdown_timeout: float | None = None,
         csp: str | None = None,
+        single_instance: bool | None = None,
+        splash: str | None = None,
+        menu: bool = True,
     ) -> None:
         self.args = DesktopArgs(
             title=title,
@@ -69,10 +87,24 @@ class Desktop:
             name=name,
             shutdown_timeout=shutdown_timeout,
             csp=csp,
+            single_instance=single_instance,
         )
         self.bridge = Bridge()
         self.app: Flask | None = None
         self._teardown: list[Callable[[], None]] = []
+        self.splash = splash
+        self.menu = menu
+        #: Native dialogs over the app's window (while it runs): ``desktop.dialogs.open_file()``...
+        self.dialogs = Dialogs(self._dialog_host)
+        self._settings: SettingsStore | None = None
+        self._settings_lock = threading.Lock()
+        self._menus: list[tuple[str, list[MenuItem | Separator]]] = []
+        self._second_instance_hooks: list[Callable[..., None]] = []
+        self._windows: WindowManager | None = None  # set by the launch while the window runs
+        self._instance: SingleInstance | None = None  # the single-instance lock, while held
+        for name, fn in self.dialogs.bridge_functions().items():
+            self.bridge.expose_internal(f"dialogs.{name}", fn)
+        self.bridge.expose_internal("windows.open", self._open_window_from_page)
         if app is not None:
             self.init_app(app)
 
@@ -99,7 +131,7 @@ class Desktop:
         """Point ``app.instance_path`` into the per-user data dir unless the app chose one."""
         from .app.paths import AppPaths
 
-        settings = self.settings(app)
+        settings = self.launch_settings(app)
         paths = AppPaths.for_app(settings.name, data_root=settings.data_dir)
         moved = relocate_instance_path(app, paths.instance_dir)
         if moved:
@@ -142,10 +174,13 @@ class Desktop:
                 except Exception:
                     log.exception("teardown function %r failed", fn)
 
-    def settings(self, app: Flask | None = None, cli: Mapping[str, Any] | None = None) -> LaunchSettings:
-        """Resolve this launch's settings.
+    def launch_settings(
+        self, app: Flask | None = None, cli: Mapping[str, Any] | None = None
+    ) -> LaunchSettings:
+        """Resolve this launch's settings (window size, name, backend...).
 
         Precedence: command line, environment, pyproject, ``Desktop(...)`` arguments, defaults.
+        (Called ``settings()`` before 0.2; ``desktop.settings`` is now the user's settings store.)
         """
         app = app or self._require_app()
         return resolve_settings(
@@ -154,6 +189,164 @@ class Desktop:
             project=project_config_for(app.root_path),
             cli=cli,
         )
+
+    # -- the settings store --------------------------------------------------------------------------
+
+    @property
+    def settings(self) -> SettingsStore:
+        """The app's settings store: a JSON-backed mapping in the user's config dir, saved on every change.
+
+        ``desktop.settings["theme"] = "dark"`` is written at once (atomically); usable before
+        ``run()``. The file is ``<config dir>/settings.json``; ``desktop.settings.defaults`` holds
+        values for keys the file does not set.
+        """
+        with self._settings_lock:
+            if self._settings is None:
+                self._settings = SettingsStore(self._settings_path)
+            return self._settings
+
+    def _settings_path(self) -> Path:
+        from .app.paths import AppPaths
+
+        settings = self.launch_settings()
+        return AppPaths.for_app(settings.name, data_root=settings.data_dir).config_dir / "settings.json"
+
+    # -- single instance -------------------------------------------------------------------------------
+
+    def on_second_instance(self, fn: F) -> F:
+        """Call ``fn(argv)`` when the app is launched again while it runs (the window comes to the front).
+
+        ``argv`` is the later launch's ``sys.argv`` (a file to open, for example); a function that
+        takes a second argument also gets that launch's working directory, to resolve relative
+        paths. Runs in the app context, on a background thread.
+        """
+        self._second_instance_hooks.append(fn)
+        return fn
+
+    def _second_instance(self, app: Flask, argv: list[str], cwd: str) -> None:
+        """A later launch handed over its arguments: come to the front, then tell the app."""
+        self.bring_to_front()
+        with app.app_context():
+            for fn in self._second_instance_hooks:
+                try:
+                    if _takes_two(fn):
+                        fn(list(argv), cwd)
+                    else:
+                        fn(list(argv))
+                except Exception:
+                    log.exception("on_second_instance function %r failed", fn)
+
+    # -- menus -----------------------------------------------------------------------------------------
+
+    def menu_item(self, menu: str, label: str, *, shortcut: str | None = None) -> Callable[[F], F]:
+        """Add ``label`` to the menu ``menu`` (created on first use); choosing it calls the function.
+
+        The function runs in the app context on a worker thread (it may open dialogs).
+        ``shortcut`` is like ``"Ctrl+E"`` or ``"CmdOrCtrl+Shift+E"``.
+        """
+
+        def register(fn: F) -> F:
+            self._menu(menu).append(MenuItem(label, action=fn, shortcut=shortcut))
+            return fn
+
+        return register
+
+    def menu_link(self, menu: str, label: str, route: str, *, shortcut: str | None = None) -> None:
+        """Add ``label`` to the menu ``menu``; choosing it shows ``route`` (an app path) in that window."""
+        self._menu(menu).append(MenuItem(label, route=route, shortcut=shortcut))
+
+    def menu_separator(self, menu: str) -> None:
+        """Add a separator line to the menu ``menu``."""
+        self._menu(menu).append(Separator())
+
+    def _menu(self, title: str) -> list[MenuItem | Separator]:
+        for existing, items in self._menus:
+            if existing == title:
+                return items
+        items = []
+        self._menus.append((title, items))
+        return items
+
+    def _menu_bar(self) -> tuple[Menu, ...]:
+        if not self.menu:
+            return ()
+        return build_menus([Menu(title, tuple(items)) for title, items in self._menus])
+
+    # -- the running window ------------------------------------------------------------------------
+
+    def open_window(
+        self,
+        path: str = "/",
+        *,
+        title: str | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        name: str | None = None,
+    ) -> WindowHandle:
+        """Open another window on ``path`` of the app (while the app runs); returns its handle.
+
+        It shares the server, the sign-in and the navigation rules of the main window. ``name``
+        (default: the path) is what its size and position are remembered under. Closing the main
+        window closes the others.
+        """
+        windows = self._require_windows()
+        if not isinstance(path, str) or not path.startswith("/") or path.startswith("//") or "\\" in path:
+            raise WindowError(f"open_window() takes a path of the app such as '/settings', not {path!r}")
+        app = self._require_app()
+        base = self.launch_settings(app)
+        options = WindowOptions(
+            title=title or base.title,
+            width=width or base.width,
+            height=height or base.height,
+            min_size=(
+                min(base.min_size[0], width or base.width),
+                min(base.min_size[1], height or base.height),
+            ),
+            resizable=True,
+            icon=base.icon,
+            background_color=base.background_color,
+        )
+        key = name or path.split("?", 1)[0].split("#", 1)[0]
+        return windows.open_window(path, options, key=f"window:{key}")
+
+    def _open_window_from_page(
+        self, path: str, title: str | None = None, width: int | None = None, height: int | None = None
+    ) -> None:
+        """``flaskdesk.windows.open(path, {title, width, height})`` from page script."""
+        self.open_window(path, title=title, width=width, height=height)
+
+    def bring_to_front(self) -> None:
+        """Show the main window on top of others (no effect when no window is open)."""
+        if self._windows is not None:
+            self._windows.bring_to_front()
+
+    def _splash_html(self, app: Flask) -> str | None:
+        """The splash page: the HTML given, or the named template rendered (it must be self-contained)."""
+        splash = self.splash
+        if not splash:
+            return None
+        if splash.lstrip().startswith("<"):
+            return splash
+        from flask import render_template
+
+        with app.test_request_context("/"):
+            return render_template(splash)
+
+    def adopt_window(self, running: Desktop) -> None:
+        """Reach the window ``running`` (the Desktop the launch started) runs: dev mode's reloaded app."""
+        self._windows = running._windows
+
+    def _dialog_host(self) -> DialogHost | None:
+        windows = self._windows
+        return windows.dialog_host() if windows is not None else None
+
+    def _require_windows(self) -> WindowManager:
+        if self._windows is None:
+            raise WindowError(
+                "No window is open: open_window() works while the app runs in its window (from views, "
+                "bridge functions and menu actions), not before desktop.run() or after it."
+            )
+        return self._windows
 
     def run(self, *, dev: bool = False, automation: AutomationChannel | None = None, **cli: Any) -> None:
         """Show the app in a native window; block until the last window closes.
@@ -172,6 +365,15 @@ class Desktop:
                 "(for example inside your app factory) before running it."
             )
         return self.app
+
+
+def _takes_two(fn: Callable[..., Any]) -> bool:
+    try:
+        signature = inspect.signature(fn)
+        signature.bind(["argv"], "cwd")
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _runs_as_main(app: Flask) -> bool:

@@ -881,6 +881,9 @@ class LiveApp:
             relocate = getattr(desktop, "relocate_instance_path", None)
             if callable(relocate):
                 relocate(app)
+            adopt = getattr(desktop, "adopt_window", None)
+            if callable(adopt) and desktop is not self._good.desktop:
+                adopt(self._good.desktop)  # desktop.dialogs / open_window reach the running window
             bridge = getattr(desktop, "bridge", None)
             if bridge is not None:
                 bridge.context = app.app_context

@@ -192,7 +192,7 @@ def _run_due_steps(
     desktop: Desktop,
     channel: automation.AutomationChannel | None,
 ) -> None:
-    settings = desktop.settings(app)
+    settings = desktop.launch_settings(app)
     paths = AppPaths.for_app(settings.name, data_root=settings.data_dir)
     created = paths.ensure()
     log_file = configure_logging(paths.log_dir, name=settings.name, dev=False, app_logger=app.logger.name)

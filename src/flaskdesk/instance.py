@@ -182,7 +182,9 @@ class SingleInstance:
         return argv, cwd
 
 
-def claim(folder: Path, argv: Sequence[str], cwd: str, *, timeout: float = HAND_OVER_TIMEOUT) -> SingleInstance | None:
+def claim(
+    folder: Path, argv: Sequence[str], cwd: str, *, timeout: float = HAND_OVER_TIMEOUT
+) -> SingleInstance | None:
     """Become the instance for ``folder``, or hand ``argv`` to the one that is.
 
     Returns the held :class:`SingleInstance` (call :meth:`~SingleInstance.listen` next) or
@@ -212,7 +214,7 @@ def claim(folder: Path, argv: Sequence[str], cwd: str, *, timeout: float = HAND_
 
 
 def hand_over(folder: Path, argv: Sequence[str], cwd: str) -> bool:
-    """Send ``argv`` to the instance holding ``folder``; True once it confirmed. ``OSError`` if unreachable."""
+    """Send ``argv`` to the instance holding ``folder``; True once it took it (``OSError``: unreachable)."""
     secret = (folder / SECRET_NAME).read_text(encoding="ascii").strip()
     if _has_unix_sockets():
         client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -282,7 +284,9 @@ def _same_user(connection: socket.socket) -> bool:
     option = getattr(socket, "SO_PEERCRED", None)
     if option is None or connection.family != getattr(socket, "AF_UNIX", None):
         return True  # the secret is the check there
-    _pid, uid, _gid = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i")))
+    _pid, uid, _gid = struct.unpack(
+        "3i", connection.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i"))
+    )
     return bool(uid == os.getuid())
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 
 from . import automation as automation_channel
+from . import features
 from .app.guard import Guard, GuardPolicy
 from .app.logs import configure_logging, ensure_std_streams
 from .app.paths import AppPaths
@@ -54,6 +55,7 @@ def launch(
     try:
         _launch(desktop, dev=dev, cli=cli, channel=channel, reload=reload)
     finally:
+        features.release(desktop)  # the single-instance lock, if this launch held it
         if channel is not None:
             channel.close()
 
@@ -67,10 +69,18 @@ def _launch(
     reload: Callable[[], Flask] | None = None,
 ) -> None:
     app = desktop._require_app()
-    settings = desktop.settings(app, cli)
+    settings = desktop.launch_settings(app, cli)
     paths = AppPaths.for_app(settings.name, data_root=settings.data_dir)
     paths.ensure()
     log_file = configure_logging(paths.log_dir, name=settings.name, dev=dev, app_logger=app.logger.name)
+    try:
+        instance = features.claim_instance(desktop, settings, paths, channel)
+    except FlaskdeskError as error:
+        options = window_options(settings)
+        report_startup_error(select_backend(settings.backend), options, error, log_file, channel)
+        raise
+    if instance == features.HANDED_OVER:
+        return  # the running instance has this launch's arguments and comes to the front
     backend = select_backend(settings.backend)
     options = window_options(settings)
     try:
@@ -98,6 +108,7 @@ def _launch(
         if live is not None:
             live.start()
         log.info("%s serving on %s (pid %d)", settings.name, server.url, os.getpid())
+
         def on_shown(handle: WindowHandle) -> None:
             if live is not None:
                 live.attach_window(handle, server.url)
@@ -111,8 +122,10 @@ def _launch(
             storage_dir=paths.web_storage_dir,
             dev=dev,
             on_shown=on_shown,
+            **features.session_options(desktop, app, settings, paths, guard),
         )
-        backend.run(session)
+        with features.running(desktop, backend, app):
+            backend.run(session)
     except FlaskdeskError as error:
         report_startup_error(backend, options, error, log_file, channel)
         raise

@@ -33,6 +33,7 @@ class DesktopArgs:
     name: str | None = None
     shutdown_timeout: float | None = None
     csp: str | None = None
+    single_instance: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class LaunchSettings:
     csp: str | None = None
     data_dir: Path | None = None
     version: str | None = None
+    single_instance: bool = True
 
 
 def project_config_for(root_path: str | os.PathLike[str]) -> ProjectConfig | None:

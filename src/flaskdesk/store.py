@@ -42,9 +42,7 @@ class SettingsStore(MutableMapping[str, Any]):
     file fall back to :attr:`defaults`, which are never written unless set.
     """
 
-    def __init__(
-        self, path: Path | Callable[[], Path], *, defaults: Mapping[str, Any] | None = None
-    ) -> None:
+    def __init__(self, path: Path | Callable[[], Path], *, defaults: Mapping[str, Any] | None = None) -> None:
         self._where = path
         self._path: Path | None = None
         self._data: dict[str, Any] | None = None
@@ -93,7 +91,7 @@ class SettingsStore(MutableMapping[str, Any]):
         with self._lock:
             return key in self._loaded() or key in self.defaults
 
-    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]  # one write, not one per key
+    def update(self, *args: Any, **kwargs: Any) -> None:  # one write, not one per key
         """Set several keys with a single write."""
         changes = dict(*args, **kwargs)
         for key, value in changes.items():
@@ -152,9 +150,13 @@ class SettingsStore(MutableMapping[str, Any]):
         try:
             os.replace(path, target)
         except OSError as error:
-            log.warning("settings file %s is unreadable (%s) and could not be moved aside: %s", path, why, error)
+            log.warning(
+                "settings file %s is unreadable (%s) and could not be moved aside: %s", path, why, error
+            )
             return
-        log.warning("settings file %s was unreadable (%s); moved it to %s and using defaults", path, why, target)
+        log.warning(
+            "settings file %s was unreadable (%s); moved it to %s and using defaults", path, why, target
+        )
 
     def _save(self, data: dict[str, Any]) -> None:
         text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True, allow_nan=False) + "\n"
@@ -246,5 +248,6 @@ def _check(key: object, value: object) -> None:
         json.dumps(value, allow_nan=False)
     except (TypeError, ValueError) as error:
         raise TypeError(
-            f"settings[{key!r}] must be JSON data (str, int, float, bool, None, lists and dicts of them): {error}"
+            f"settings[{key!r}] must be JSON data (str, int, float, bool, None, and lists and dicts "
+            f"of them): {error}"
         ) from None

@@ -12,7 +12,10 @@ def test_health(desktop_client: FlaskClient) -> None:
 
 
 def test_notes_api_needs_login(desktop_client: FlaskClient) -> None:
-    for response in (desktop_client.get("/api/notes"), desktop_client.post("/api/notes", json={"title": "x"})):
+    for response in (
+        desktop_client.get("/api/notes"),
+        desktop_client.post("/api/notes", json={"title": "x"}),
+    ):
         assert response.status_code == 401
         assert response.json == {"error": "Log in first."}
 

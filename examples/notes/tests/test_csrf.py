@@ -30,7 +30,9 @@ def register(client: FlaskClient) -> None:
 
 @pytest.mark.parametrize("path", ["/auth/login", "/auth/register"])
 def test_auth_forms_need_the_token(desktop_client: FlaskClient, path: str) -> None:
-    response = desktop_client.post(path, data={"username": "alice", "password": PASSWORD, "confirm": PASSWORD})
+    response = desktop_client.post(
+        path, data={"username": "alice", "password": PASSWORD, "confirm": PASSWORD}
+    )
     assert response.status_code == 400
     assert "CSRF" in response.get_data(as_text=True)
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-
 from flaskdesk import BridgeError
 from flaskdesk.testing.plugin import DesktopBridge
+
 from notes.desktop import desktop, word_count
 from support import Auth
 
@@ -53,7 +53,12 @@ def test_word_count_through_the_bridge(desktop_bridge: DesktopBridge, text: str,
         ([3], {}, "TypeError", "word_count(): argument 'text' must be string (str), not number"),
         ([], {}, "TypeError", "word_count(): missing a required argument: 'text'"),
         (["a", "b"], {}, "TypeError", "word_count(): too many positional arguments"),
-        ([], {"text": "a", "words": "b"}, "TypeError", "word_count(): got an unexpected keyword argument 'words'"),
+        (
+            [],
+            {"text": "a", "words": "b"},
+            "TypeError",
+            "word_count(): got an unexpected keyword argument 'words'",
+        ),
     ],
 )
 def test_the_bridge_refuses_wrong_arguments(

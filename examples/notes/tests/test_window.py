@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 from flaskdesk.testing.driver import AppDriver
+
 from support import PASSWORD
 
 #: Python's ``str.split()`` splits on U+001C..U+001F; JavaScript's ``\s`` (the page's own fallback

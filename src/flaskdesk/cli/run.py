@@ -196,7 +196,7 @@ def serve_in_browser(
     app, _ = load_app(target)
     found = app.extensions.get("flaskdesk")
     desktop = found if isinstance(found, Desktop) else Desktop(app)
-    settings = desktop.settings(app)
+    settings = desktop.launch_settings(app)
     paths = AppPaths.for_app(settings.name, data_root=settings.data_dir)
     paths.ensure()
     configure_logging(paths.log_dir, name=settings.name, dev=dev, app_logger=app.logger.name)

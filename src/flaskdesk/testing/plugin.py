@@ -218,7 +218,7 @@ def build_guard(app: Flask, *, port: int = DESKTOP_TEST_PORT, dev: bool = False)
     from ..ui.bridge import script_wsgi_app
 
     desktop = desktop_of(app)
-    settings = desktop.settings(app)
+    settings = desktop.launch_settings(app)
     desktop.bridge.context = app.app_context
     return Guard(
         app,

@@ -29,8 +29,9 @@ thread (``GLib.idle_add``).
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -109,9 +110,16 @@ class GtkHooks:
         if menus:
             self._add_menus(window.native, view, menus, policy, run_action)
         if downloads:
-            view.get_context().connect("download-started", lambda _ctx, download: self._download(window, view, download))
+            view.get_context().connect(
+                "download-started", lambda _ctx, download: self._download(window, view, download)
+            )
         gtk_window = window.native
         gtk_window.connect("configure-event", lambda w, _e: self._note_normal_size(w))
+
+    @contextlib.contextmanager
+    def sharing_profile(self, main_window: Any) -> Iterator[None]:
+        """Nothing to do: pywebview's GTK windows on one storage path already share their web data."""
+        yield
 
     # -- running code on the GUI thread -----------------------------------------------------------
 
@@ -196,7 +204,9 @@ class GtkHooks:
             DialogKind.FOLDER: (Gtk.FileChooserAction.SELECT_FOLDER, "_Select"),
         }
         action, accept = actions[request.kind]
-        dialog = Gtk.FileChooserDialog(title=request.title, transient_for=window.native, action=action, modal=True)
+        dialog = Gtk.FileChooserDialog(
+            title=request.title, transient_for=window.native, action=action, modal=True
+        )
         dialog.add_buttons("_Cancel", Gtk.ResponseType.CANCEL, accept, Gtk.ResponseType.ACCEPT)
         dialog.set_default_response(Gtk.ResponseType.ACCEPT)
         dialog.set_select_multiple(request.multiple)
@@ -229,7 +239,11 @@ class GtkHooks:
         }
         buttons = Gtk.ButtonsType.OK_CANCEL if kind is MessageKind.QUESTION else Gtk.ButtonsType.OK
         dialog = Gtk.MessageDialog(
-            transient_for=window.native, modal=True, message_type=types[kind], buttons=buttons, text=title or message
+            transient_for=window.native,
+            modal=True,
+            message_type=types[kind],
+            buttons=buttons,
+            text=title or message,
         )
         if title:
             dialog.format_secondary_text(message)
@@ -344,7 +358,9 @@ def _check_storage(view: Any, storage_dir: Path) -> None:
 class _Decider:
     """The ``decide-policy``, ``create`` and ``load-failed`` handlers for one view."""
 
-    def __init__(self, policy: NavigationPolicy, trust_first_navigation: bool, *, downloads: bool = False) -> None:
+    def __init__(
+        self, policy: NavigationPolicy, trust_first_navigation: bool, *, downloads: bool = False
+    ) -> None:
         from gi.repository import WebKit2
 
         self._downloads = downloads

@@ -27,10 +27,12 @@ function) can be imported and tested without Qt installed.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import os
-from collections.abc import Callable, Mapping
+import sys
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -196,6 +198,29 @@ class QtHooks:
         if downloads:
             profile.downloadRequested.connect(lambda download: self._download(window, page, download))
 
+    @contextlib.contextmanager
+    def sharing_profile(self, main_window: Any) -> Iterator[None]:
+        """While a second window is created (GUI thread, synchronously): give it the main window's profile.
+
+        pywebview makes a new ``QWebEngineProfile('pywebview')`` per window; two profile objects on
+        one storage path fight over the HTTP cache and the cookie database (the second window's
+        loads stall). Every window of the app must share one profile, as tabs of a browser do.
+        """
+        platform = sys.modules.get("webview.platforms.qt")
+        view = getattr(getattr(main_window, "native", None), "webview", None)
+        if platform is None or view is None or not hasattr(platform, "QWebEngineProfile"):
+            raise BackendError(
+                "pywebview's Qt module no longer makes its profile where flaskdesk expects "
+                "(webview.platforms.qt.QWebEngineProfile); install the pywebview version flaskdesk supports"
+            )
+        shared = view.page().profile()
+        original = getattr(platform, "QWebEngineProfile")  # noqa: B009  # a module attribute, swapped
+        setattr(platform, "QWebEngineProfile", lambda *_args: shared)  # noqa: B010
+        try:
+            yield
+        finally:
+            setattr(platform, "QWebEngineProfile", original)  # noqa: B010
+
     # -- running code on the GUI thread -----------------------------------------------------------
 
     def call_soon(self, fn: Callable[[], None]) -> None:
@@ -225,7 +250,10 @@ class QtHooks:
             )
         if request.file_types:
             dialog.setNameFilters([f"{name} ({' '.join(patterns)})" for name, patterns in request.file_types])
-        return self._run_dialog(dialog, lambda: [str(path) for path in dialog.selectedFiles()] or None)
+        chosen: list[str] | None = self._run_dialog(
+            dialog, lambda: [str(path) for path in dialog.selectedFiles()] or None
+        )
+        return chosen
 
     def message_dialog(self, window: Any, kind: MessageKind, title: str, message: str) -> bool:
         """Show a ``QMessageBox``; for a question, True when OK was chosen."""
@@ -301,7 +329,8 @@ class QtHooks:
         if app is None:
             return []
         return [
-            Rect(g.x(), g.y(), g.width(), g.height()) for g in (screen.availableGeometry() for screen in app.screens())
+            Rect(g.x(), g.y(), g.width(), g.height())
+            for g in (screen.availableGeometry() for screen in app.screens())
         ]
 
     def can_position(self) -> bool:
@@ -388,7 +417,7 @@ def _make_invoker() -> Any:
     """A QObject on the GUI thread whose ``call`` signal, emitted from any thread, runs a function there."""
     qt_core = _qt("QtCore")
 
-    class Invoker(qt_core.QObject):  # type: ignore[misc]  # Qt classes are untyped here
+    class Invoker(qt_core.QObject):  # type: ignore[misc,name-defined]  # Qt classes are untyped here
         call = qt_core.Signal(object)
 
         def __init__(self) -> None:

@@ -26,13 +26,17 @@ import socket
 import sys
 import threading
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
-from ..errors import BackendError, ConfigError, DataDirError
+from ..errors import BackendError, ConfigError, DataDirError, WindowError
+from .dialogs import DialogHost, DialogKind, FileDialogRequest, MessageKind
+from .menu import Menu
 from .navigation import NavigationPolicy, origin_of
 from .window import WindowHandle, WindowOptions, WindowSession
+from .window_state import Rect, WindowState, WindowStateFile, clamp
 
 log = logging.getLogger("flaskdesk.ui")
 
@@ -93,7 +97,10 @@ class Backend(Protocol):
 
 
 class ToolkitHooks(Protocol):
-    """The per-toolkit additions to a pywebview window (:mod:`._qt`, :mod:`._gtk`)."""
+    """The per-toolkit additions to a pywebview window (:mod:`._qt`, :mod:`._gtk`).
+
+    Everything but :meth:`prepare` and :meth:`call_soon` runs on the GUI thread.
+    """
 
     name: str
 
@@ -109,8 +116,41 @@ class ToolkitHooks(Protocol):
         storage_dir: Path | None,
         dev: bool,
         trust_first_navigation: bool = False,
+        menus: tuple[Menu, ...] = (),
+        run_action: Callable[[Callable[[], object]], None] | None = None,
+        downloads: bool = False,
     ) -> None:
         """Hook the native window; GUI thread, from pywebview's ``before_show`` event."""
+
+    def call_soon(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the GUI thread (callable from any thread, once a window was attached)."""
+
+    def sharing_profile(self, main_window: Any) -> AbstractContextManager[None]:
+        """Around creating a second window (GUI thread): make it share ``main_window``'s web profile."""
+
+    def file_dialog(self, window: Any, request: FileDialogRequest) -> list[str] | None:
+        """A modal file dialog over ``window``: the chosen paths, or ``None``."""
+
+    def message_dialog(self, window: Any, kind: MessageKind, title: str, message: str) -> bool:
+        """A modal message box over ``window``; True for OK."""
+
+    def cancel_dialogs(self) -> None:
+        """Cancel every open dialog (the app is closing)."""
+
+    def present(self, window: Any) -> None:
+        """Un-minimise, raise and focus ``window``."""
+
+    def screens(self) -> list[Rect]:
+        """The screens' usable areas now."""
+
+    def can_position(self) -> bool:
+        """Whether the platform lets a client place its windows (Wayland does not)."""
+
+    def apply_state(self, window: Any, state: WindowState) -> None:
+        """Size, place and maximize ``window`` before it is first shown."""
+
+    def read_state(self, window: Any) -> WindowState | None:
+        """``window``'s size, position and maximized state now."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -326,10 +366,19 @@ def _x_server_answers(number: int) -> bool:
 
 #: How long closing waits for a page that is still loading (see :meth:`WebviewBackend.close_all`).
 _LOAD_SETTLE_SECONDS = 3.0
+#: How long the app's first load waits for the splash page to be up.
+_SPLASH_LOAD_SECONDS = 3.0
+#: How often a thread waiting for the GUI thread checks that the GUI is still running.
+_GUI_POLL_SECONDS = 0.25
+MAIN_WINDOW_KEY = "main"
 
 
 class WebviewBackend:
-    """A :class:`Backend` on pywebview, with flaskdesk's hooks for its toolkit (if it has them)."""
+    """A :class:`Backend` on pywebview, with flaskdesk's hooks for its toolkit (if it has them).
+
+    While :meth:`run` runs it is also a :class:`~flaskdesk.ui.window.WindowManager`: more windows
+    on the same app, bringing the app to the front, native dialogs; all callable from any thread.
+    """
 
     def __init__(self, name: str, hooks: ToolkitHooks | None) -> None:
         self.name = name
@@ -339,12 +388,20 @@ class WebviewBackend:
         self._live: list[Any] = []  # pywebview windows that are shown and not yet closed
         self._failure: BaseException | None = None  # a hook failed for the window being started
         self._signals: _SignalWatcher | None = None
+        self._session: WindowSession | None = None
+        self._policy: NavigationPolicy | None = None
+        self._storage_dir: Path | None = None
+        self._state_file: WindowStateFile | None = None
+        self._main: Any = None
+        self._gui_running = False
+        self._dialog_lock = threading.Lock()
+        self._closing: list[Any] = []  # windows asked to close, not closed yet
 
     def run(self, session: WindowSession) -> None:
         """Show ``session.url`` in the main window; return once the last window has closed.
 
         ``session.on_closed`` is called here, on the main thread, just before returning, also
-        when the window was closed by SIGTERM/SIGINT.
+        when the window was closed by SIGTERM/SIGINT. Closing the main window closes the others.
         """
         _require_main_thread("run")
         policy = NavigationPolicy(session.app_origin)
@@ -366,9 +423,13 @@ class WebviewBackend:
             )
         else:
             self._hooks.prepare()
+        self._session, self._policy, self._storage_dir = session, policy, storage_dir
+        self._state_file = WindowStateFile(session.state_file) if session.state_file is not None else None
+        splash = session.splash_html
         window = webview.create_window(
             options.title,
-            url=session.url,
+            url=None if splash else session.url,
+            html=splash,
             width=options.width,
             height=options.height,
             min_size=options.min_size,
@@ -376,16 +437,34 @@ class WebviewBackend:
             background_color=options.background_color,
             text_select=True,  # a web app's text stays selectable, as in a browser
         )
-        self._watch(window, policy, options, storage_dir=storage_dir, dev=session.dev, trust_first=False)
-        if session.on_shown is not None:
+        self._main = window
+        # The splash is inline HTML: its (only) load is trusted; the app's URL follows once shown.
+        self._watch(
+            window,
+            policy,
+            options,
+            storage_dir=storage_dir,
+            dev=session.dev,
+            trust_first=bool(splash),
+            key=MAIN_WINDOW_KEY,
+            main=True,
+        )
+        if splash:
+            on_shown = session.on_shown
+            window.events.shown += lambda: self._leave_splash(window, session.url, on_shown)
+        elif session.on_shown is not None:
             on_shown = session.on_shown
             window.events.shown += lambda: self._call_on_shown(on_shown, window)
-        self._start(
-            webview,
-            private_mode=False,
-            storage_path=str(storage_dir),
-            icon=_icon_path(options.icon),
-        )
+        try:
+            self._start(
+                webview,
+                private_mode=False,
+                storage_path=str(storage_dir),
+                icon=_icon_path(options.icon),
+            )
+        finally:
+            self._session = None
+            self._main = None
         if session.on_closed is not None:
             session.on_closed()
 
@@ -427,18 +506,160 @@ class WebviewBackend:
         """Close every window; windows still opening close as soon as they are shown.
 
         Closing is final for this backend: a later ``run``/``show_error`` returns at once (a
-        SIGTERM before the window exists must not be followed by a window).
+        SIGTERM before the window exists must not be followed by a window). Open dialogs are
+        cancelled first (their callers get ``None``).
         """
         with self._lock:
             self._stop_requested = True
             live = list(self._live)
+        if live and self._hooks is not None and self._gui_running:
+            with contextlib.suppress(Exception):
+                self._hooks.call_soon(self._hooks.cancel_dialogs)
         for window in live:
             # pywebview injects its JS on a non-daemon thread that waits for the page; closing
             # mid-load strands that thread and the process never exits. Let the load settle first.
             window.events.loaded.wait(_LOAD_SETTLE_SECONDS)
-            window.destroy()  # pywebview marshals this to the GUI thread
+            self._destroy(window)
+
+    def _destroy(self, window: Any) -> None:
+        """Close ``window`` once (pywebview's GTK backend fails on a second close of the same window)."""
+        with self._lock:
+            if window in self._closing or window not in self._live:
+                return
+            self._closing.append(window)
+        window.destroy()  # pywebview marshals this to the GUI thread
+
+    # -- WindowManager: what the running app can ask for (any thread) -------------------------------
+
+    def open_window(self, path: str, options: WindowOptions, *, key: str | None = None) -> WindowHandle:
+        """Open ``path`` of the app in a new window, signed in like the main one; returns its handle.
+
+        The window has the main window's navigation policy, menus and downloads; with a ``key``
+        its size and position are remembered under that name.
+        """
+        session, policy, storage_dir = self._session, self._policy, self._storage_dir
+        if session is None or policy is None or storage_dir is None or not self._gui_running:
+            raise WindowError("the app has no window open, so it cannot open another one yet")
+        if session.window_url is None:
+            raise WindowError("this launch cannot sign a new window in (no window_url in its session)")
+        _check_color(options.background_color)
+        url = session.window_url(path)
+        if origin_of(url) != policy.app_origin:
+            raise WindowError(f"{path!r} is not a path of the app")
+        made: list[Any] = []
+        hooks = self._hooks
+
+        def create() -> None:  # GUI thread: the hooks are in place before the window can load anything
+            webview = _import_webview()
+            window = webview.create_window(
+                options.title,
+                url=url,
+                width=options.width,
+                height=options.height,
+                min_size=options.min_size,
+                resizable=options.resizable,
+                background_color=options.background_color,
+                text_select=True,
+            )
+            self._watch(
+                window, policy, options, storage_dir=storage_dir, dev=session.dev, trust_first=False, key=key
+            )
+            guilib = getattr(webview, "guilib", None)
+            initialize = getattr(window, "_initialize", None)
+            if guilib is None or initialize is None:
+                raise BackendError(
+                    "this pywebview has no webview.guilib / Window._initialize; install "
+                    "the pywebview version flaskdesk supports (pip install 'pywebview>=5.3,<7')"
+                )
+            if initialize(gui=guilib):
+                assert hooks is not None
+                with hooks.sharing_profile(self._main):
+                    guilib.create_window(window)
+            made.append(window)
+
+        if hooks is None:  # native backends: pywebview's own way (from a worker thread)
+            webview = _import_webview()
+            window = webview.create_window(
+                options.title,
+                url=url,
+                width=options.width,
+                height=options.height,
+                min_size=options.min_size,
+                resizable=options.resizable,
+                background_color=options.background_color,
+                text_select=True,
+            )
+            self._watch(
+                window, policy, options, storage_dir=storage_dir, dev=session.dev, trust_first=False, key=key
+            )
+            return _WebviewWindowHandle(window)
+        self._on_gui(create)
+        if not made:
+            raise WindowError("the window could not be opened (the app is closing)")
+        return _WebviewWindowHandle(made[0])
+
+    def bring_to_front(self) -> None:
+        """Show the main window on top (un-minimised, focused where the window system allows)."""
+        hooks, main = self._hooks, self._main
+        if hooks is None or main is None or not self._gui_running:
+            if main is not None:
+                with contextlib.suppress(Exception):
+                    main.restore()
+                    main.show()
+            return
+        hooks.call_soon(lambda: hooks.present(main))
+
+    def dialog_host(self) -> DialogHost | None:
+        """Dialogs over the frontmost window, while a window is open."""
+        with self._lock:
+            live = bool(self._live)
+        if not live or not self._gui_running:
+            return None
+        return _BackendDialogs(self)
 
     # -- internals ---------------------------------------------------------------------------------
+
+    def _on_gui(self, fn: Callable[[], Any], *, cancelled: Any = None) -> Any:
+        """Run ``fn`` on the GUI thread and return its result (or raise its exception).
+
+        Returns ``cancelled`` if the GUI loop ends before ``fn`` has run.
+        """
+        if threading.current_thread() is threading.main_thread():
+            return fn()
+        hooks = self._hooks
+        if hooks is None:
+            raise WindowError(f"the {self.name} backend cannot run code on its GUI thread")
+        done = threading.Event()
+        outcome: list[Any] = []
+
+        def job() -> None:
+            try:
+                outcome.append((True, fn()))
+            except BaseException as error:  # handed to the waiting thread
+                outcome.append((False, error))
+            finally:
+                done.set()
+
+        hooks.call_soon(job)
+        while not done.wait(_GUI_POLL_SECONDS):
+            if not self._gui_running:
+                return cancelled
+        ok, value = outcome[0]
+        if not ok:
+            raise value
+        return value
+
+    def _frontmost(self) -> Any:
+        """The window dialogs belong to: the active one if it is ours, else the main one (GUI thread)."""
+        with self._lock:
+            live = list(self._live)
+        if not live:
+            return None
+        with contextlib.suppress(Exception):
+            active = _import_webview().active_window()
+            if active in live:
+                return active
+        return self._main if self._main in live else live[0]
 
     def _watch(
         self,
@@ -449,8 +670,12 @@ class WebviewBackend:
         storage_dir: Path | None,
         dev: bool,
         trust_first: bool,
+        key: str | None = None,
+        main: bool = False,
     ) -> None:
         hooks = self._hooks
+        session = self._session if storage_dir is not None else None  # the error window has none of it
+        state_file = self._state_file if session is not None else None
 
         def before_show() -> None:  # GUI thread, synchronously inside pywebview's window creation
             if self._signals is not None:
@@ -465,27 +690,96 @@ class WebviewBackend:
                     storage_dir=storage_dir,
                     dev=dev,
                     trust_first_navigation=trust_first,
+                    menus=session.menus if session is not None else (),
+                    run_action=self._run_action if session is not None else None,
+                    downloads=session.downloads if session is not None else False,
                 )
             except Exception as error:  # fail closed: pywebview would log it and carry on
                 log.error("could not set up the window; closing it", exc_info=error)
                 with self._lock:
                     self._failure = error
+                return
+            if state_file is not None and key is not None:
+                self._restore_state(hooks, window, state_file, key, options)
+
+        def closing() -> None:  # GUI thread, before the window goes
+            if hooks is not None and state_file is not None and key is not None:
+                try:
+                    state = hooks.read_state(window)
+                except Exception:
+                    log.exception("could not read the window's size to remember it")
+                    return
+                if state is not None:
+                    state_file.save(key, state)
 
         def shown() -> None:  # worker thread
             with self._lock:
                 self._live.append(window)
-                closing = self._stop_requested or self._failure is not None
-            if closing:
+                closing_now = self._stop_requested or self._failure is not None
+            if closing_now:
                 window.destroy()
 
         def closed() -> None:
             with self._lock:
                 if window in self._live:
                     self._live.remove(window)
+                if window in self._closing:
+                    self._closing.remove(window)
+                others = list(self._live) if main else []
+            for other in others:  # the main window takes its app's other windows with it
+                self._destroy(other)
 
         window.events.before_show += before_show
+        window.events.closing += closing
         window.events.shown += shown
         window.events.closed += closed
+
+    def _restore_state(
+        self, hooks: ToolkitHooks, window: Any, state_file: WindowStateFile, key: str, options: WindowOptions
+    ) -> None:
+        saved = state_file.load(key)
+        if saved is None:
+            return
+        if not options.resizable:
+            saved = dataclasses.replace(saved, width=options.width, height=options.height, maximized=False)
+        state = clamp(saved, hooks.screens(), min_size=options.min_size)
+        if state.x is not None and not hooks.can_position():
+            log.info(
+                "restoring the %s window's size only: this window system does not let apps place windows", key
+            )
+            state = dataclasses.replace(state, x=None, y=None)
+        try:
+            hooks.apply_state(window, state)
+        except Exception:
+            log.exception("could not restore the %s window's size", key)
+
+    def _run_action(self, action: Callable[[], object]) -> None:
+        """A menu item's Python action: on a worker thread of its own (it may block or open a dialog)."""
+        session = self._session
+
+        def run() -> None:
+            try:
+                if session is not None and session.run_action is not None:
+                    session.run_action(action)
+                else:
+                    action()
+            except Exception:
+                log.exception("the menu action %r failed", getattr(action, "__name__", action))
+
+        threading.Thread(target=run, name="flaskdesk-menu-action", daemon=True).start()
+
+    def _leave_splash(self, window: Any, url: str, on_shown: Callable[[WindowHandle], None] | None) -> None:
+        """The splash is up: load the app; its first page replaces the splash when it arrives."""
+        # The splash must have loaded (and so painted) first: a navigation started earlier cancels
+        # it. The engine then keeps showing it until the app's first response arrives.
+        window.events.loaded.wait(_SPLASH_LOAD_SECONDS)
+        with self._lock:
+            if self._stop_requested or self._failure is not None:
+                return
+        window.load_url(url)
+        if on_shown is not None:
+            window.events.loaded.wait()
+            self._call_on_shown(on_shown, window)
 
     def _call_on_shown(self, on_shown: Callable[[WindowHandle], None], window: Any) -> None:
         with self._lock:
@@ -503,11 +797,13 @@ class WebviewBackend:
                 return  # closed (by a signal) before the window ever existed
         with _SignalWatcher(self.close_all) as signals:
             self._signals = signals
+            self._gui_running = True
             try:
                 webview.start(gui=self.name, debug=False, **kwargs)
             except webview.WebViewException as error:
                 raise BackendError(f"the {self.name} window could not open: {error}") from error
             finally:
+                self._gui_running = False
                 self._signals = None
                 _release_stranded_js_calls(webview)
         if self._failure is not None:
@@ -515,6 +811,76 @@ class WebviewBackend:
             if isinstance(failure, BackendError):
                 raise failure
             raise BackendError(f"the {self.name} window could not be set up: {failure}") from failure
+
+
+class _BackendDialogs:
+    """:class:`~flaskdesk.ui.dialogs.DialogHost` over a running :class:`WebviewBackend`.
+
+    One dialog at a time (a second caller waits for the first to be answered); a caller waiting
+    when the app closes gets ``None``/False.
+    """
+
+    def __init__(self, backend: WebviewBackend) -> None:
+        self._backend = backend
+
+    def file_dialog(self, request: FileDialogRequest) -> list[str] | None:
+        hooks = self._backend._hooks
+        if hooks is None:
+            return self._native_file_dialog(request)
+        result: list[str] | None = self._one_at_a_time(
+            lambda window: hooks.file_dialog(window, request), None
+        )
+        return result
+
+    def message_dialog(self, kind: MessageKind, title: str, message: str) -> bool:
+        hooks = self._backend._hooks
+        if hooks is None:
+            return self._native_message(kind, title, message)
+        return bool(
+            self._one_at_a_time(lambda window: hooks.message_dialog(window, kind, title, message), False)
+        )
+
+    def _one_at_a_time(self, show: Callable[[Any], Any], cancelled: Any) -> Any:
+        backend = self._backend
+        while not backend._dialog_lock.acquire(timeout=_GUI_POLL_SECONDS):
+            if not backend._gui_running:
+                return cancelled
+        try:
+
+            def on_gui() -> Any:
+                window = backend._frontmost()
+                return cancelled if window is None else show(window)
+
+            return backend._on_gui(on_gui, cancelled=cancelled)
+        finally:
+            backend._dialog_lock.release()
+
+    # Native backends (WebView2, Cocoa): pywebview's own dialogs, which marshal themselves.
+
+    def _native_file_dialog(self, request: FileDialogRequest) -> list[str] | None:
+        window = self._backend._main
+        if window is None:
+            return None
+        webview = _import_webview()
+        kinds = {
+            DialogKind.OPEN: webview.FileDialog.OPEN,
+            DialogKind.SAVE: webview.FileDialog.SAVE,
+            DialogKind.FOLDER: webview.FileDialog.FOLDER,
+        }
+        chosen = window.create_file_dialog(
+            kinds[request.kind],
+            directory=request.directory or "",
+            allow_multiple=request.multiple,
+            save_filename=request.filename or "",
+            file_types=tuple(f"{name} ({';'.join(patterns)})" for name, patterns in request.file_types),
+        )
+        return [str(path) for path in chosen] if chosen else None
+
+    def _native_message(self, kind: MessageKind, title: str, message: str) -> bool:
+        window = self._backend._main
+        if window is None:
+            return False
+        return bool(window.create_confirmation_dialog(title, message))
 
 
 def _release_stranded_js_calls(webview: Any) -> None:

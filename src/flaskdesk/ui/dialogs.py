@@ -21,7 +21,15 @@ from typing import Any, Protocol
 
 from ..errors import WindowError
 
-__all__ = ["DialogHost", "DialogKind", "Dialogs", "FileDialogRequest", "FileTypes", "MessageKind", "parse_file_types"]
+__all__ = [
+    "DialogHost",
+    "DialogKind",
+    "Dialogs",
+    "FileDialogRequest",
+    "FileTypes",
+    "MessageKind",
+    "parse_file_types",
+]
 
 #: ``[("Images", ["*.png", "*.jpg"]), ...]``, ``["Images (*.png;*.jpg)", ...]`` or ``{"Images": [...]}``.
 FileTypes = Sequence["str | tuple[str, Sequence[str]] | Sequence[Any]"] | Mapping[str, Sequence[str]]
@@ -145,7 +153,7 @@ class Dialogs:
         file_types: FileTypes | None = None,
         multiple: bool = False,
     ) -> Any:
-        """Ask for a file to open: its path, or a list of paths with ``multiple=True``; ``None`` if cancelled."""
+        """Ask for a file to open: its path (a list with ``multiple=True``), or ``None`` if cancelled."""
         request = FileDialogRequest(
             DialogKind.OPEN, title, _directory(directory), None, bool(multiple), parse_file_types(file_types)
         )
@@ -169,7 +177,12 @@ class Dialogs:
         if filename is not None and (os.sep in filename or (os.altsep and os.altsep in filename)):
             raise ValueError("filename is a file name; pass the folder as directory=")
         request = FileDialogRequest(
-            DialogKind.SAVE, title, _directory(directory), filename or None, False, parse_file_types(file_types)
+            DialogKind.SAVE,
+            title,
+            _directory(directory),
+            filename or None,
+            False,
+            parse_file_types(file_types),
         )
         chosen = self._require().file_dialog(request)
         return chosen[0] if chosen else None
@@ -202,7 +215,9 @@ class Dialogs:
         """``flaskdesk.dialogs.*`` for the JS shim: name → function taking the page's (camelCase) options."""
 
         def open_file(
-            title: str = "Open", directory: str | None = None, fileTypes: list[Any] | None = None,  # noqa: N803
+            title: str = "Open",
+            directory: str | None = None,
+            fileTypes: list[Any] | None = None,
             multiple: bool = False,
         ) -> str | list[str] | None:
             result: str | list[str] | None = self.open_file(
@@ -211,8 +226,10 @@ class Dialogs:
             return result
 
         def save_file(
-            title: str = "Save", filename: str | None = None, directory: str | None = None,
-            fileTypes: list[Any] | None = None,  # noqa: N803
+            title: str = "Save",
+            filename: str | None = None,
+            directory: str | None = None,
+            fileTypes: list[Any] | None = None,
         ) -> str | None:
             return self.save_file(title=title, filename=filename, directory=directory, file_types=fileTypes)
 

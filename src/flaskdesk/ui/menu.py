@@ -38,17 +38,56 @@ EDIT_ROLES = {
     "select_all": ("Select All", "CmdOrCtrl+A"),
 }
 
-_MODIFIERS = {"ctrl": "Ctrl", "control": "Ctrl", "shift": "Shift", "alt": "Alt", "option": "Alt", "meta": "Meta",
-              "super": "Meta", "cmd": "Meta", "command": "Meta", "cmdorctrl": "CmdOrCtrl",
-              "commandorcontrol": "CmdOrCtrl"}
-_KEY = re.compile(r"^(?:[A-Za-z0-9]|F(?:[1-9]|1[0-9]|2[0-4])|[-=,./;'\[\]`\\]|Plus|Space|Tab|Enter|Return|Escape|"
-                  r"Esc|Backspace|Delete|Insert|Home|End|PageUp|PageDown|Up|Down|Left|Right)$", re.IGNORECASE)
-_GTK_KEYS = {"-": "minus", "=": "equal", ",": "comma", ".": "period", "/": "slash", ";": "semicolon",
-             "'": "apostrophe", "[": "bracketleft", "]": "bracketright", "`": "grave", "\\": "backslash",
-             "plus": "plus", "space": "space", "tab": "Tab", "enter": "Return", "return": "Return",
-             "escape": "Escape", "esc": "Escape", "backspace": "BackSpace", "delete": "Delete",
-             "insert": "Insert", "home": "Home", "end": "End", "pageup": "Page_Up", "pagedown": "Page_Down",
-             "up": "Up", "down": "Down", "left": "Left", "right": "Right"}
+_MODIFIERS = {
+    "ctrl": "Ctrl",
+    "control": "Ctrl",
+    "shift": "Shift",
+    "alt": "Alt",
+    "option": "Alt",
+    "meta": "Meta",
+    "super": "Meta",
+    "cmd": "Meta",
+    "command": "Meta",
+    "cmdorctrl": "CmdOrCtrl",
+    "commandorcontrol": "CmdOrCtrl",
+}
+_KEY = re.compile(
+    r"^(?:[A-Za-z0-9+]|F(?:[1-9]|1[0-9]|2[0-4])|[-=,./;'\[\]`\\]|Plus|Space|Tab|Enter|Return|Escape|"
+    r"Esc|Backspace|Delete|Insert|Home|End|PageUp|PageDown|Up|Down|Left|Right)$",
+    re.IGNORECASE,
+)
+_GTK_KEYS = {
+    "-": "minus",
+    "=": "equal",
+    ",": "comma",
+    ".": "period",
+    "/": "slash",
+    ";": "semicolon",
+    "'": "apostrophe",
+    "+": "plus",
+    "[": "bracketleft",
+    "]": "bracketright",
+    "`": "grave",
+    "\\": "backslash",
+    "plus": "plus",
+    "space": "space",
+    "tab": "Tab",
+    "enter": "Return",
+    "return": "Return",
+    "escape": "Escape",
+    "esc": "Escape",
+    "backspace": "BackSpace",
+    "delete": "Delete",
+    "insert": "Insert",
+    "home": "Home",
+    "end": "End",
+    "pageup": "Page_Up",
+    "pagedown": "Page_Down",
+    "up": "Up",
+    "down": "Down",
+    "left": "Left",
+    "right": "Right",
+}
 
 
 @dataclass(frozen=True)
@@ -123,15 +162,20 @@ def build_menus(app_menus: Sequence[Menu], *, edit: bool = True) -> tuple[Menu, 
 
 def parse_shortcut(shortcut: str) -> tuple[tuple[str, ...], str]:
     """``"Ctrl+Shift+E"`` → ``(("Ctrl", "Shift"), "E")``; ``ValueError`` if it is not a shortcut."""
-    parts = [p.strip() for p in re.split(r"\+(?=.)", shortcut.strip())] if shortcut else []
-    if not parts or not parts[-1]:
+    text = shortcut.strip() if isinstance(shortcut, str) else ""
+    if text.endswith("++") or text == "+":
+        mods, key = ([p.strip() for p in text[:-2].split("+")] if len(text) > 1 else []), "+"
+    else:
+        *mods, key = [p.strip() for p in text.split("+")]
+    if not key:
         raise ValueError(f"{shortcut!r} is not a keyboard shortcut like 'Ctrl+Shift+E'")
-    *mods, key = parts
     modifiers = []
     for mod in mods:
         name = _MODIFIERS.get(mod.lower())
         if name is None:
-            raise ValueError(f"{shortcut!r}: unknown modifier {mod!r} (use Ctrl, Shift, Alt, Meta or CmdOrCtrl)")
+            raise ValueError(
+                f"{shortcut!r}: unknown modifier {mod!r} (use Ctrl, Shift, Alt, Meta or CmdOrCtrl)"
+            )
         modifiers.append(name)
     if not _KEY.match(key):
         raise ValueError(f"{shortcut!r}: unknown key {key!r}")
@@ -148,6 +192,12 @@ def qt_shortcut(shortcut: str, *, mac: bool = False) -> str:
 def gtk_accelerator(shortcut: str) -> str:
     """The portable shortcut as a GTK accelerator (``"<Control><Shift>e"``)."""
     modifiers, key = parse_shortcut(shortcut)
-    gtk_mods = {"Ctrl": "<Control>", "CmdOrCtrl": "<Control>", "Shift": "<Shift>", "Alt": "<Alt>", "Meta": "<Super>"}
+    gtk_mods = {
+        "Ctrl": "<Control>",
+        "CmdOrCtrl": "<Control>",
+        "Shift": "<Shift>",
+        "Alt": "<Alt>",
+        "Meta": "<Super>",
+    }
     name = _GTK_KEYS.get(key.lower(), key.lower() if len(key) == 1 else key)
     return "".join(gtk_mods[m] for m in modifiers) + name

@@ -49,9 +49,10 @@ def clamp(
 ) -> WindowState:
     """``state`` made to fit ``screens``: no bigger than the largest, and on one of them.
 
-    A position whose window would not show at least a title bar's worth on any screen is dropped
-    (the toolkit then centres the window); a size is shrunk to the largest screen and grown to
-    ``min_size``. With no screen information the size is only kept within ``min_size``.
+    A size is shrunk to the largest screen and grown to ``min_size``. A position whose window
+    would not show at least a title bar's worth on any screen (a monitor that is gone) is
+    replaced by the window centred on the first screen; one that hangs over a screen's edge is
+    moved onto it. With no screen information the state is only kept within ``min_size``.
     """
     width = max(state.width, min_size[0])
     height = max(state.height, min_size[1])
@@ -61,14 +62,15 @@ def clamp(
     width = min(width, biggest.width)
     height = min(height, biggest.height)
     x, y = state.x, state.y
-    if x is not None and y is not None:
-        home = _screen_showing(x, y, width, screens)
-        if home is None:
-            x = y = None
-        else:
-            # Keep it on that screen entirely where it fits.
-            x = min(max(x, home.x), home.x + max(home.width - width, 0))
-            y = min(max(y, home.y), home.y + max(home.height - height, 0))
+    home = _screen_showing(x, y, width, screens) if x is not None and y is not None else None
+    if home is None:
+        home = screens[0]
+        x = home.x + (home.width - width) // 2
+        y = home.y + (home.height - height) // 2
+    assert x is not None and y is not None
+    # Entirely on that screen where it fits.
+    x = min(max(x, home.x), home.x + max(home.width - width, 0))
+    y = min(max(y, home.y), home.y + max(home.height - height, 0))
     return WindowState(width, height, x, y, state.maximized)
 
 
@@ -76,7 +78,10 @@ def _screen_showing(x: int, y: int, width: int, screens: Sequence[Rect]) -> Rect
     """The screen on which the window's top strip (its title bar) would be visible enough."""
     for screen in screens:
         visible = min(x + width, screen.x + screen.width) - max(x, screen.x)
-        if visible >= min(_VISIBLE_MARGIN, width) and screen.y <= y < screen.y + screen.height - _VISIBLE_MARGIN // 2:
+        if (
+            visible >= min(_VISIBLE_MARGIN, width)
+            and screen.y <= y < screen.y + screen.height - _VISIBLE_MARGIN // 2
+        ):
             return screen
     return None
 

@@ -1,0 +1,322 @@
+/*
+ * flaskdesk's page script for transport="scheme" (ui/scheme.py: page_script()).
+ *
+ * The engine injects it at document start into every frame of the window (Qt: QWebEngineScript,
+ * WebKitGTK: WebKitUserScript), so it runs before the page's own scripts and outside the page's
+ * Content-Security-Policy. It is a function expression; Python appends "(config)" to call it.
+ * Each job is switched on only for the engine whose custom-scheme API needs it:
+ *
+ *   config.status  (Qt WebEngine)  Qt answers every scheme request with HTTP 200 (its
+ *                  QWebEngineUrlRequestJob has no status code up to Qt 6.11), so the real status
+ *                  travels in the X-Flaskdesk-Status header and fetch()/XMLHttpRequest report it
+ *                  as .status/.statusText/.ok again.
+ *   config.uploads (WebKitGTK)     webkit_uri_scheme_request_get_http_body() crashes on a body
+ *                  that holds a Blob or File (2.50), and XMLHttpRequest sends such bodies empty.
+ *                  fetch(), XMLHttpRequest and sendBeacon bodies that hold one are read into an
+ *                  ArrayBuffer first; a multipart form with a file input is serialised here,
+ *                  parked at config.stash, and re-submitted as a one-field stand-in form that the
+ *                  transport swaps back (app/inprocess.py: UploadStash), so the app sees the
+ *                  ordinary multipart POST navigation it expects.
+ *
+ * Nothing else about the page changes. A Worker's fetch() is not covered (user scripts do not
+ * reach workers): on WebKitGTK, send Blob bodies from the page, not from a worker.
+ */
+(function (config) {
+  "use strict";
+
+  if (window.__flaskdeskScheme) {
+    return;
+  }
+  Object.defineProperty(window, "__flaskdeskScheme", { value: true });
+
+  var STATUS_HEADER = "x-flaskdesk-status";
+
+  function splitStatus(value) {
+    var space = value.indexOf(" ");
+    return {
+      code: parseInt(space === -1 ? value : value.slice(0, space), 10),
+      text: space === -1 ? "" : value.slice(space + 1),
+    };
+  }
+
+  if (config.status) {
+    var fetchBeforeStatus = window.fetch;
+    window.fetch = function () {
+      return fetchBeforeStatus.apply(this, arguments).then(restoreStatus);
+    };
+
+    var restoreStatus = function (response) {
+      var header = response.headers.get(STATUS_HEADER);
+      if (!header) {
+        return response;
+      }
+      var real = splitStatus(header);
+      if (!(real.code >= 200 && real.code <= 599) || real.code === response.status) {
+        return response;
+      }
+      var nullBody = real.code === 204 || real.code === 205 || real.code === 304;
+      var fixed = new Response(nullBody ? null : response.body, {
+        status: real.code,
+        statusText: real.text,
+        headers: response.headers,
+      });
+      Object.defineProperties(fixed, {
+        url: { value: response.url },
+        redirected: { value: response.redirected },
+        type: { value: response.type },
+      });
+      return fixed;
+    };
+
+    var xhrProto = XMLHttpRequest.prototype;
+    ["status", "statusText"].forEach(function (name) {
+      var native = Object.getOwnPropertyDescriptor(xhrProto, name);
+      if (!native || !native.get) {
+        return;
+      }
+      Object.defineProperty(xhrProto, name, {
+        configurable: true,
+        enumerable: native.enumerable,
+        get: function () {
+          var value = native.get.call(this);
+          if (this.readyState >= 2) {
+            var header = this.getResponseHeader(STATUS_HEADER);
+            if (header) {
+              var real = splitStatus(header);
+              return name === "status" ? real.code : real.text;
+            }
+          }
+          return value;
+        },
+      });
+    });
+  }
+
+  if (config.uploads) {
+    var nativeFetch = window.fetch;
+    var nativeSubmit = HTMLFormElement.prototype.submit;
+
+    var holdsBlob = function (formData) {
+      var found = false;
+      formData.forEach(function (value) {
+        if (value instanceof Blob) {
+          found = true;
+        }
+      });
+      return found;
+    };
+
+    // multipart/form-data by hand: WebKit's own encoder (new Response(formData)) cannot read the
+    // blobs either ("Unable to read form data blob"), but Blob.arrayBuffer() can.
+    var quoted = function (text) {
+      return String(text).replace(/\r/g, "%0D").replace(/\n/g, "%0A").replace(/"/g, "%22");
+    };
+    var encodeMultipart = function (formData) {
+      var boundary = "----flaskdeskFormBoundary" + Math.random().toString(36).slice(2) + Date.now().toString(36);
+      var utf8 = new TextEncoder();
+      var parts = [];
+      formData.forEach(function (value, name) {
+        var head = "--" + boundary + '\r\nContent-Disposition: form-data; name="' + quoted(name) + '"';
+        if (value instanceof Blob) {
+          var filename = value instanceof File ? value.name : "blob";
+          head += '; filename="' + quoted(filename) + '"\r\nContent-Type: ';
+          head += (value.type || "application/octet-stream") + "\r\n\r\n";
+          parts.push(Promise.all([utf8.encode(head), value.arrayBuffer(), utf8.encode("\r\n")]));
+        } else {
+          parts.push(Promise.all([utf8.encode(head + "\r\n\r\n"), utf8.encode(value), utf8.encode("\r\n")]));
+        }
+      });
+      return Promise.all(parts).then(function (pieces) {
+        var chunks = [];
+        pieces.forEach(function (piece) {
+          chunks.push.apply(chunks, piece);
+        });
+        chunks.push(utf8.encode("--" + boundary + "--\r\n"));
+        return new Blob(chunks).arrayBuffer().then(function (buffer) {
+          return { body: buffer, type: "multipart/form-data; boundary=" + boundary };
+        });
+      });
+    };
+
+    // A promise of {body: ArrayBuffer, type: string} for a body the engine cannot send, else null.
+    var flatten = function (body) {
+      if (body instanceof Blob) {
+        return body.arrayBuffer().then(function (buffer) {
+          return { body: buffer, type: body.type };
+        });
+      }
+      if (body instanceof FormData && holdsBlob(body)) {
+        return encodeMultipart(body);
+      }
+      return null;
+    };
+
+    window.fetch = function (input, init) {
+      var flat = init && init.body ? flatten(init.body) : null;
+      if (flat) {
+        return flat.then(function (result) {
+          var headers = new Headers(init.headers || (input instanceof Request ? input.headers : undefined));
+          if (result.type && !headers.has("content-type")) {
+            headers.set("content-type", result.type);
+          }
+          return nativeFetch.call(window, input, Object.assign({}, init, { body: result.body, headers: headers }));
+        });
+      }
+      if (input instanceof Request && !init && input.method !== "GET" && input.method !== "HEAD") {
+        return input
+          .clone()
+          .arrayBuffer()
+          .then(function (buffer) {
+            return nativeFetch.call(window, input.url, {
+              method: input.method,
+              headers: input.headers,
+              body: buffer,
+              credentials: input.credentials,
+              cache: input.cache,
+              redirect: input.redirect,
+              referrerPolicy: input.referrerPolicy,
+              integrity: input.integrity,
+              keepalive: input.keepalive,
+              signal: input.signal,
+            });
+          });
+      }
+      return nativeFetch.apply(this, arguments);
+    };
+
+    var proto = XMLHttpRequest.prototype;
+    var nativeOpen = proto.open;
+    var nativeSend = proto.send;
+    var nativeSetHeader = proto.setRequestHeader;
+    var state = new WeakMap();
+    proto.open = function (method, url, async) {
+      state.set(this, { async: arguments.length < 3 || async !== false, typed: false });
+      return nativeOpen.apply(this, arguments);
+    };
+    proto.setRequestHeader = function (name) {
+      var mine = state.get(this);
+      if (mine && String(name).toLowerCase() === "content-type") {
+        mine.typed = true;
+      }
+      return nativeSetHeader.apply(this, arguments);
+    };
+    proto.send = function (body) {
+      var mine = state.get(this);
+      var flat = mine && mine.async ? flatten(body) : null;
+      if (!flat) {
+        if (mine && !mine.async && flatten(body)) {
+          console.warn("flaskdesk: a synchronous XMLHttpRequest cannot send a Blob over app:// on WebKitGTK");
+        }
+        return nativeSend.apply(this, arguments);
+      }
+      var xhr = this;
+      flat.then(
+        function (result) {
+          if (result.type && !mine.typed) {
+            nativeSetHeader.call(xhr, "Content-Type", result.type);
+          }
+          nativeSend.call(xhr, result.body);
+        },
+        function () {
+          xhr.abort();
+        }
+      );
+    };
+
+    if (navigator.sendBeacon) {
+      var nativeBeacon = navigator.sendBeacon;
+      navigator.sendBeacon = function (url, data) {
+        var flat = flatten(data);
+        if (!flat) {
+          return nativeBeacon.apply(navigator, arguments);
+        }
+        flat.then(function (result) {
+          nativeFetch.call(window, url, {
+            method: "POST",
+            body: result.body,
+            headers: result.type ? { "Content-Type": result.type } : {},
+            keepalive: true,
+            credentials: "same-origin",
+          });
+        });
+        return true;
+      };
+    }
+
+    var multipartWithFiles = function (form, submitter) {
+      var method = (submitter && submitter.getAttribute("formmethod")) || form.getAttribute("method") || "get";
+      var enctype = (submitter && submitter.getAttribute("formenctype")) || form.getAttribute("enctype") || "";
+      if (method.toLowerCase() !== "post" || enctype.toLowerCase() !== "multipart/form-data") {
+        return null;
+      }
+      var data = submitter ? new FormData(form, submitter) : new FormData(form);
+      return holdsBlob(data) ? data : null;
+    };
+
+    var submitParked = function (form, data, submitter) {
+      var action = submitter && submitter.hasAttribute("formaction") ? submitter.formAction : form.action;
+      var target = (submitter && submitter.getAttribute("formtarget")) || form.getAttribute("target") || "";
+      return encodeMultipart(data)
+        .then(function (encoded) {
+          var headers = { "Content-Type": "application/octet-stream" };
+          headers[config.typeHeader] = encoded.type;
+          return nativeFetch.call(window, config.stash, {
+            method: "POST",
+            headers: headers,
+            body: encoded.body,
+            credentials: "same-origin",
+            cache: "no-store",
+          });
+        })
+        .then(function (response) {
+          if (!response.ok) {
+            throw new Error("flaskdesk could not park the upload: HTTP " + response.status);
+          }
+          return response.text();
+        })
+        .then(function (key) {
+          var standIn = document.createElement("form");
+          standIn.method = "post";
+          standIn.action = action;
+          standIn.enctype = "application/x-www-form-urlencoded";
+          standIn.style.display = "none";
+          if (target) {
+            standIn.target = target;
+          }
+          var field = document.createElement("input");
+          field.type = "hidden";
+          field.name = config.field;
+          field.value = key;
+          standIn.appendChild(field);
+          (document.body || document.documentElement).appendChild(standIn);
+          nativeSubmit.call(standIn);
+        });
+    };
+
+    // Bubble phase on window: every handler of the page has run, and may have taken the submit over.
+    window.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (event.defaultPrevented || !(form instanceof HTMLFormElement)) {
+        return;
+      }
+      var data = multipartWithFiles(form, event.submitter);
+      if (!data) {
+        return;
+      }
+      event.preventDefault();
+      submitParked(form, data, event.submitter).catch(function (error) {
+        console.error(error);
+      });
+    });
+
+    HTMLFormElement.prototype.submit = function () {
+      var data = multipartWithFiles(this, null);
+      if (!data) {
+        return nativeSubmit.call(this);
+      }
+      submitParked(this, data, null).catch(function (error) {
+        console.error(error);
+      });
+    };
+  }
+});

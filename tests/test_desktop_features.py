@@ -1,0 +1,460 @@
+"""The desktop features end to end: the real app, server, guard and window under Xvfb, driven by xdotool.
+
+Dialogs are real (a ``QFileDialog`` / ``GtkFileChooserDialog`` answered by typing a path and
+pressing Enter), so are downloads, uploads through ``<input type=file>``, menus (clicked and
+keyboard shortcuts), second windows, remembered window sizes, the splash, and single instance
+(two real processes and a ``kill -9``). The fixture app (``tests/fixtures/features``) writes what
+happened to ``events.jsonl``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from flaskdesk.instance import SingleInstance
+from flaskdesk.testing.driver import AppDriver
+
+pytestmark = [pytest.mark.window, pytest.mark.timeout(150)]
+
+FIXTURE = Path(__file__).parent / "fixtures" / "features"
+APP_NAME = "features-fixture"
+TARGET = "features_app:create_app()"
+BACKENDS = ["qt", "gtk"]
+PAGE_GREEN = (0x2E, 0x8B, 0x57)
+SPLASH_PURPLE = (0x8E, 0x44, 0xAD)
+
+
+class X:
+    """xdotool and ImageMagick on the test display."""
+
+    def __init__(self, display: str) -> None:
+        self.env = {**os.environ, "DISPLAY": display}
+
+    def run(self, *args: str) -> str:
+        done = subprocess.run(["xdotool", *args], env=self.env, capture_output=True, text=True, timeout=20)
+        return done.stdout
+
+    def find(self, name: str) -> list[str]:
+        return self.run("search", "--onlyvisible", "--name", name).split()
+
+    def wait_window(self, name: str, timeout: float = 20) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.find(name)
+            if found:
+                return found[-1]
+            time.sleep(0.1)
+        pytest.fail(f"no window named {name!r} appeared within {timeout} s")
+
+    def wait_gone(self, window_id: str, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if window_id not in self.run("search", "--onlyvisible", "--name", ".").split():
+                return
+            time.sleep(0.1)
+        pytest.fail(f"window {window_id} is still there after {timeout} s")
+
+    def focus(self, window_id: str) -> None:
+        self.run("windowfocus", "--sync", window_id)
+
+    def answer(self, dialog: str, text: str) -> str:
+        """Type ``text`` into the dialog named ``dialog`` (replacing what is there) and press Enter."""
+        window_id = self.wait_window(dialog)
+        time.sleep(0.6)  # the dialog lays itself out and puts the focus in its name field
+        self.focus(window_id)
+        self.run("key", "ctrl+a")
+        self.run("type", "--delay", "15", text)
+        time.sleep(0.4)  # GTK's location field completes as it goes
+        self.run("key", "Return")
+        return window_id
+
+    def key(self, window_id: str, *keys: str) -> None:
+        self.focus(window_id)
+        for key in keys:
+            self.run("key", key)
+            time.sleep(0.15)
+
+    def click(self, window_id: str, x: int, y: int) -> None:
+        self.run("mousemove", "--window", window_id, str(x), str(y), "click", "1")
+
+    def geometry(self, window_id: str) -> dict[str, int]:
+        out = self.run("getwindowgeometry", "--shell", window_id)
+        return {k: int(v) for k, v in (line.split("=") for line in out.split()) if k in "XYWIDTHHEIGHT"}
+
+    def screenshot(self, path: Path) -> Image.Image:
+        subprocess.run(
+            ["import", "-window", "root", str(path)], env=self.env, check=True, capture_output=True
+        )
+        return Image.open(path).convert("RGB")
+
+
+def colour_count(image: Image.Image, colour: tuple[int, int, int], tolerance: int = 6) -> int:
+    return sum(
+        n
+        for n, pixel in image.getcolors(maxcolors=1 << 20) or []
+        if all(abs(a - b) <= tolerance for a, b in zip(pixel, colour, strict=True))
+    )
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+class Features:
+    """Launches the fixture app; reads what it recorded."""
+
+    def __init__(self, display: str, tmp_path: Path) -> None:
+        self.display = display
+        self.x = X(display)
+        self.out = tmp_path / "out"
+        self.out.mkdir()
+        self.data_dir = tmp_path / "data"
+        self.artifacts = tmp_path / "artifacts"
+        self.drivers: list[AppDriver] = []
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def env(self, backend: str, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASKDESK_", "FEATURES_"))}
+        return {
+            **env,
+            "DISPLAY": self.display,
+            "FLASKDESK_GUI": backend,
+            "FLASKDESK_DATA_DIR": str(self.data_dir),
+            "FEATURES_OUT": str(self.out),
+            **extra,
+        }
+
+    def driver(self, backend: str, **extra: str) -> AppDriver:
+        """The app under the automation channel (single instance is off there, as in any test run)."""
+        driver = AppDriver.from_source(
+            TARGET,
+            cwd=FIXTURE,
+            env=self.env(backend, **extra),
+            data_dir=self.data_dir,
+            artifacts_dir=self.artifacts,
+        )
+        self.drivers.append(driver)
+        return driver.start()
+
+    def launch(self, backend: str, *args: str, **extra: str) -> subprocess.Popen[bytes]:
+        """The app as a user starts it: ``python run_features.py ARGS`` (no test tool attached)."""
+        process = subprocess.Popen(
+            [sys.executable, "run_features.py", *args],
+            cwd=FIXTURE,
+            env=self.env(backend, **extra),
+            start_new_session=True,  # its web engine helpers can be killed with it, as a group
+        )
+        self.processes.append(process)
+        return process
+
+    def events(self, kind: str | None = None) -> list[dict[str, Any]]:
+        path = self.out / "events.jsonl"
+        lines = path.read_text().splitlines() if path.exists() else []
+        found = [json.loads(line) for line in lines]
+        return [e for e in found if kind is None or e["event"] == kind]
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / APP_NAME / "log" / f"{APP_NAME}.log"
+
+    def log_text(self) -> str:
+        return self.log_file.read_text() if self.log_file.exists() else ""
+
+    def close(self) -> None:
+        for driver in self.drivers:
+            driver.stop()
+        for process in self.processes:
+            if process.poll() is None:
+                with_group_killed(process)
+
+
+def with_group_killed(process: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(10)
+
+
+@pytest.fixture
+def features(x_display: str, tmp_path: Path) -> Iterator[Features]:
+    launched = Features(x_display, tmp_path)
+    try:
+        yield launched
+    finally:
+        launched.close()
+
+
+def page_offset(features: Features, driver: AppDriver, window_id: str) -> int:
+    """Pixels between the window's top and the page's (the menu bar)."""
+    height = features.x.geometry(window_id)["HEIGHT"]
+    return int(height - driver.evaluate("window.innerHeight"))
+
+
+def element_centre(driver: AppDriver, selector: str) -> tuple[int, int]:
+    x, y = driver.evaluate(
+        f"(() => {{ const r = document.querySelector({json.dumps(selector)}).getBoundingClientRect();"
+        " return [r.left + Math.min(40, r.width / 2), r.top + r.height / 2]; })()"
+    )
+    return int(x), int(y)
+
+
+# -- dialogs -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_real_file_dialog_answers_the_page(features: Features, backend: str, tmp_path: Path) -> None:
+    chosen = tmp_path / "notes.txt"
+    chosen.write_text("hello")
+    with features.driver(backend) as app:
+        # JS → bridge → desktop.dialogs → the GUI thread; the promise settles when the user answers.
+        app.evaluate(
+            "(window.__picked = 'pending', flaskdesk.dialogs.openFile({title: 'Pick a file', "
+            "fileTypes: [['Text', ['*.txt']]]}).then(v => { window.__picked = v; }), 1)"
+        )
+        features.x.answer("^Pick a file$", str(chosen))
+        assert wait_until(lambda: app.evaluate("window.__picked") != "pending", 15, "the answer") is True
+        assert app.evaluate("window.__picked") == str(chosen)
+
+        # Python's side (a bridge function calling desktop.dialogs), cancelled with Escape.
+        app.evaluate(
+            "(window.__confirmed = 'pending', flaskdesk.api.ask('confirm').then(v => { window.__confirmed = v; }), 1)"
+        )
+        dialog = features.x.wait_window("^Question$")
+        time.sleep(0.5)
+        features.x.key(dialog, "Escape")
+        wait_until(lambda: app.evaluate("window.__confirmed") != "pending", 15, "the confirm answer")
+        assert app.evaluate("window.__confirmed") is False
+        features.x.wait_gone(dialog)
+        assert app.close() == 0
+
+
+def test_closing_the_app_cancels_an_open_dialog(features: Features) -> None:
+    with features.driver("qt") as app:
+        app.evaluate("(flaskdesk.dialogs.openFile({title: 'Left open'}), 1)")
+        dialog = features.x.wait_window("^Left open$")
+        started = time.monotonic()
+        assert app.close(timeout=30) == 0  # the bridge call waiting for the dialog gets None and ends
+        assert time.monotonic() - started < 15
+        features.x.wait_gone(dialog)
+
+
+# -- downloads and uploads -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_attachment_is_saved_where_the_save_dialog_says(
+    features: Features, backend: str, tmp_path: Path
+) -> None:
+    target = tmp_path / "saved" / "apples.csv"
+    target.parent.mkdir()
+    with features.driver(backend) as app:
+        app.click("#export")  # a link to send_file(..., as_attachment=True)
+        features.x.answer("^Save$", str(target))
+        wait_until(lambda: target.exists() and target.read_text() == "name,count\napples,3\n", 15, "the file")
+        assert app.url.endswith("/")  # the page stayed where it was
+        assert app.close() == 0
+    assert "download saved to" in features.log_text() or backend == "gtk"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_file_input_uploads_through_a_real_file_chooser(
+    features: Features, backend: str, tmp_path: Path
+) -> None:
+    upload = tmp_path / "upload.txt"
+    upload.write_text("uploaded content")
+    with features.driver(backend) as app:
+        window = features.x.wait_window("^Features$")
+        x, y = element_centre(app, "#document")
+        features.x.click(window, x, y + page_offset(features, app, window))  # a real click: a user gesture
+        features.x.answer("^(Open|Upload|Select|Choose)", str(upload))
+        wait_until(
+            lambda: app.evaluate("document.getElementById('document').files.length") == 1, 15, "the file"
+        )
+        app.click("#send")
+        assert app.text("#uploaded") == "upload.txt: 16 bytes"
+        assert app.close() == 0
+    (event,) = features.events("upload")
+    assert event == {"event": "upload", "filename": "upload.txt", "size": 16, "text": "uploaded content"}
+
+
+# -- menus -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_menus_run_python_navigate_and_edit(features: Features, backend: str) -> None:
+    with features.driver(backend) as app:
+        window = features.x.wait_window("^Features$")
+        # A shortcut runs the Python action (in the app context, off the GUI thread).
+        features.x.key(window, "ctrl+e")
+        wait_until(lambda: features.events("menu"), 10, "the menu action")
+        assert features.events("menu") == [{"event": "menu", "item": "export"}]
+
+        # Edit > Select All, then Edit > Copy, then (in the text area) Edit > Paste, all by mouse.
+        def edit_menu(downs: int) -> None:
+            features.x.click(window, 58, 8)  # "Edit", the second menu of the bar
+            time.sleep(0.5)
+            features.x.key(window, *(["Down"] * downs), "Return")
+            time.sleep(0.5)
+
+        edit_menu(6)  # Undo, Redo, Cut, Copy, Paste, Select All
+        assert "Some words to select and copy." in app.evaluate("window.getSelection().toString()")
+        edit_menu(4)  # Copy
+        app.evaluate("(document.getElementById('editor').focus(), 1)")
+        edit_menu(5)  # Paste
+        wait_until(
+            lambda: "Some words" in app.evaluate("document.getElementById('editor').value"), 10, "paste"
+        )
+
+        # A menu link navigates the window it was chosen in: File > (Export, Second page).
+        features.x.click(window, 15, 8)
+        time.sleep(0.5)
+        features.x.key(window, "Down", "Down", "Return")
+        wait_until(lambda: app.url.endswith("/second"), 10, "the menu link")
+        assert app.close() == 0
+
+
+def test_menu_false_means_no_menu_bar(features: Features) -> None:
+    with features.driver("qt", FEATURES_NO_MENU="1") as app:
+        window = features.x.wait_window("^Features$")
+        assert page_offset(features, app, window) == 0
+        assert app.close() == 0
+
+
+# -- windows ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_second_window_shares_the_server_and_the_sign_in(features: Features, backend: str) -> None:
+    with features.driver(backend) as app:
+        main = features.x.wait_window("^Features$")
+        app.evaluate("(flaskdesk.windows.open('/second', {title: 'Second', width: 420, height: 320}), 1)")
+        second = features.x.wait_window("^Second$")
+        # Its page ran its script and called the bridge: it is signed in like the main window.
+        wait_until(lambda: features.events("mark"), 15, "the second window's page to call Python")
+        assert features.events("mark") == [{"event": "mark", "name": "second::Second"}]
+        size = features.x.geometry(second)
+        assert (size["WIDTH"], size["HEIGHT"]) == (420, 320)
+        # Paths that are not the app's are refused before any window opens.
+        with pytest.raises(Exception, match="path of the app"):
+            app.evaluate("flaskdesk.windows.open('https://example.org/')")
+        assert app.close() == 0  # closing the main window takes the second one along
+        features.x.wait_gone(second)
+        features.x.wait_gone(main)
+
+
+# -- window state ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_size_and_position_come_back_and_fit_the_screen(features: Features, backend: str) -> None:
+    with features.driver(backend) as app:
+        window = features.x.wait_window("^Features$")
+        features.x.run("windowsize", "--sync", window, "640", "480")
+        features.x.run("windowmove", "--sync", window, "100", "60")
+        time.sleep(0.5)
+        assert app.close() == 0
+    state_file = features.data_dir / APP_NAME / "config" / "window-state.json"
+    saved = json.loads(state_file.read_text())["main"]
+    assert (saved["width"], saved["height"], saved["x"], saved["y"]) == (640, 480, 100, 60)
+
+    with features.driver(backend) as app:
+        geometry = features.x.geometry(features.x.wait_window("^Features$"))
+        assert (geometry["WIDTH"], geometry["HEIGHT"], geometry["X"], geometry["Y"]) == (640, 480, 100, 60)
+        assert app.close() == 0
+
+    # A monitor that is gone (x = 3000 on a 1280 px screen) and a size bigger than any screen.
+    state_file.write_text(json.dumps({"main": {"width": 5000, "height": 700, "x": 3000, "y": 50}}))
+    with features.driver(backend) as app:
+        geometry = features.x.geometry(features.x.wait_window("^Features$"))
+        assert geometry["WIDTH"] <= 1280 and geometry["HEIGHT"] == 700
+        assert 0 <= geometry["X"] and geometry["X"] + geometry["WIDTH"] <= 1280
+        assert app.close() == 0
+
+
+# -- start-up --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_splash_shows_until_the_first_page_arrives(
+    features: Features, backend: str, tmp_path: Path
+) -> None:
+    process = features.launch(backend, FEATURES_SPLASH="1")  # the first page takes 2 s
+    shots = iter(range(1000))
+
+    def colour_on_screen(colour: tuple[int, int, int]) -> bool:
+        image = features.x.screenshot(tmp_path / f"splash-{next(shots)}.png")
+        return colour_count(image, colour) > 200_000  # most of the 800 x 600 window
+
+    wait_until(lambda: colour_on_screen(SPLASH_PURPLE), 20, "the splash")
+    wait_until(lambda: colour_on_screen(PAGE_GREEN), 20, "the first page")
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(30) == 0
+
+
+# -- single instance ---------------------------------------------------------------------------------
+
+
+def test_a_second_launch_hands_over_and_a_killed_instance_frees_the_lock(features: Features) -> None:
+    first = features.launch("qt")
+    main = features.x.wait_window("^Features$")
+    wait_until(lambda: "serving on" in features.log_text(), 20, "the first instance to serve")
+
+    # A second launch, with a document to open: it hands over and exits 0, opening nothing.
+    second = features.launch("qt", "report.txt")
+    assert second.wait(20) == 0
+    event = wait_until(lambda: features.events("second_instance"), 10, "the hand-over")[0]
+    assert event["argv"] == ["run_features.py", "report.txt"]
+    assert event["cwd"] == str(FIXTURE)
+    assert features.x.find("^Features$") == [main]  # no second window
+    assert "handed over its arguments" in features.log_text()
+    assert first.poll() is None
+
+    # kill -9: no clean-up runs at all. The OS drops the lock with the process.
+    data = features.data_dir / APP_NAME / "data"
+    with_group_killed(first)
+    started = time.monotonic()
+    lock = SingleInstance.try_lock(data)
+    assert lock is not None, "the lock of a killed instance must be free at once"
+    assert time.monotonic() - started < 1.0
+    lock.close()
+
+    # So the next launch is the instance again (not a hand-over to a dead socket), and works.
+    third = features.launch("qt", "again.txt")
+    features.x.wait_window("^Features$")
+    wait_until(lambda: features.log_text().count("serving on") == 2, 20, "the relaunch to serve")
+    time.sleep(0.5)
+    assert third.poll() is None
+    assert len(features.events("second_instance")) == 1
+    third.send_signal(signal.SIGTERM)
+    assert third.wait(30) == 0
+
+
+def test_single_instance_can_be_turned_off(features: Features) -> None:
+    first = features.launch("qt", FEATURES_MULTI="1")  # Desktop(single_instance=False)
+    features.x.wait_window("^Features$")
+    second = features.launch("qt", FEATURES_MULTI="1")
+    wait_until(lambda: len(features.x.find("^Features$")) == 2, 30, "two windows")
+    for process in (first, second):
+        assert process.poll() is None
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
+    assert features.events("second_instance") == []
