@@ -35,11 +35,11 @@ from flask import Flask
 from . import automation, resources
 from .app.logs import configure_logging, ensure_std_streams
 from .app.paths import AppPaths
-from .config import ProjectConfig
+from .config import ENV_VARS, ProjectConfig
 from .desktop import Desktop
 from .errors import AppLoadError, FlaskdeskError
 from .launch import report_startup_error, window_options
-from .launcher import load_app, run_target
+from .launcher import find_project, load_app, run_target
 from .ui.backend import select_backend
 
 log = logging.getLogger("flaskdesk")
@@ -183,7 +183,26 @@ def start() -> None:
     Everything but the start-up commands is :func:`~flaskdesk.launcher.run_target`'s, so a frozen
     app claims the automation channel, loads and fails exactly like ``flaskdesk run``.
     """
-    run_target(None, before_run=_run_due_steps)
+    # Is this the first run? Decide before the app loads: its factory may create folders in the
+    # data dir (os.makedirs(app.instance_path)), which would hide that it was new.
+    fresh = _data_dir_is_new()
+    run_target(
+        None,
+        before_run=lambda app, project, desktop, channel: _run_due_steps(
+            app, project, desktop, channel, fresh=fresh
+        ),
+    )
+
+
+def _data_dir_is_new() -> bool | None:
+    """Whether the app's data dir does not exist yet (``None``: the name is only known later)."""
+    project, _ = find_project()
+    name = os.environ.get(ENV_VARS["name"]) or (project.name if project else None)
+    if not name:
+        return None
+    data_root = os.environ.get(ENV_VARS["data_dir"])
+    paths = AppPaths.for_app(name, data_root=Path(data_root) if data_root else None)
+    return not paths.data_dir.exists()
 
 
 def _run_due_steps(
@@ -191,10 +210,14 @@ def _run_due_steps(
     project: ProjectConfig | None,
     desktop: Desktop,
     channel: automation.AutomationChannel | None,
+    *,
+    fresh: bool | None,
 ) -> None:
     settings = desktop.launch_settings(app)
     paths = AppPaths.for_app(settings.name, data_root=settings.data_dir)
     created = paths.ensure()
+    if fresh is not None:
+        created = fresh
     log_file = configure_logging(paths.log_dir, name=settings.name, dev=False, app_logger=app.logger.name)
     try:
         run_startup_steps(app, project, paths.data_dir, created=created, version=settings.version)

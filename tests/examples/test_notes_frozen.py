@@ -242,12 +242,6 @@ def test_data_survives_quitting_and_restarting(notes_build: Built, launch: Launc
     assert sorted(p.name for p in data.iterdir()) == [NAME]  # nothing written outside the app's folder
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="flaskdesk bug: the frozen start decides 'first run' with AppPaths.ensure() after the app is "
-    "loaded, and create_app() has already made the instance folder inside the data dir, so first-run "
-    "commands never run (and the state file records first-run as done)",
-)
 def test_first_run_runs_init_db_once(launch: Launch, tmp_path: Path) -> None:
     """``first-run = ["init-db"]``: run before the window opens on the first start, never again."""
     data = tmp_path / "data"

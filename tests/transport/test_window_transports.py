@@ -167,7 +167,7 @@ def test_slow_view_never_freezes_the_window(
     backend: str, transport: str, child_env: dict[str, str], tmp_path: Path
 ) -> None:
     result = run_child(child_env, tmp_path, backend=backend, transport=transport, scenario="freeze")
-    assert result["slow"] == {"ok": "<!doctype html><html><body><p id='slow'>slow done</p></body></html>"}
+    assert "slow done" in ok(result, "slow")
     assert result["js_calls"] >= 10
     assert result["js_latency_max"] < 0.5  # the GUI thread answered all along the 3 s request
     assert result["nav_latency_max"] < 0.5
