@@ -117,6 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "contenders": [_describe(c) for c in everyone],
             "settings": {},
         }
+        new["measured_at"] = {metric: new["when"] for metric in args.metrics}
         with PrivateDisplay(work) as display:
             log(f"private display {display.name}; work folder {work}")
             if "startup" in args.metrics or "memory" in args.metrics:
@@ -217,7 +218,7 @@ def _sizes(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _throughput(quick: bool, settings: dict[str, Any]) -> dict[str, Any]:
-    rounds, requests, warmup, connections = (1, 600, 10, 4) if quick else (3, 5000, 50, 4)
+    rounds, requests, warmup, connections = (1, 600, 10, 4) if quick else (5, 5000, 50, 4)
     settings["throughput"] = (
         f"{connections} connections, {requests:,} requests per round after {warmup} warm-up requests each, "
         f"{rounds} round(s) per server, interleaved"
@@ -237,7 +238,7 @@ def _bridge(
     work: Path,
     settings: dict[str, Any],
 ) -> dict[str, Any]:
-    runs, calls, warmup = (1, 50, 10) if quick else (3, 300, 30)
+    runs, calls, warmup = (1, 50, 10) if quick else (3, 300, 30)  # calls per window
     settings["bridge"] = f"{runs} window(s) per side x {calls} sequential calls after {warmup} warm-up calls"
     got = bridge.measure(
         [c for c in everyone if c.bridge],

@@ -77,7 +77,14 @@ def measure(
     """``runs`` windows per contender (interleaved), ``calls`` timed calls each; samples pooled."""
     (work / "logs").mkdir(parents=True, exist_ok=True)
     pooled: dict[str, dict[str, Any]] = {
-        c.key: {"bridge_ms": [], "fetch_ms": [], "errors": [], "user_agent": None, "resolution": None}
+        c.key: {
+            "bridge_ms": [],
+            "fetch_ms": [],
+            "errors": [],
+            "user_agent": None,
+            "resolution": None,
+            "batch": 1,
+        }
         for c in contenders
     }
     for number in range(1, runs + 1):
@@ -90,6 +97,7 @@ def measure(
             mine["fetch_ms"] += [float(x) for x in got.get("fetch_ms", [])]
             mine["user_agent"] = got.get("userAgent", mine["user_agent"])
             mine["resolution"] = got.get("timerResolutionMs", mine["resolution"])
+            mine["batch"] = got.get("batch", mine["batch"])
             summary = latency(got.get("bridge_ms", []))
             shown = f"p50 {summary['p50']:.2f} ms" if summary else f"FAILED: {got.get('error')}"
             progress(f"{backend} bridge {number}/{runs} {contender.key:9} {shown}")
@@ -100,6 +108,7 @@ def measure(
             "errors": value["errors"],
             "user_agent": value["user_agent"],
             "timer_resolution_ms": value["resolution"],
+            "batch": value["batch"],
             "samples": {"bridge_ms": value["bridge_ms"], "fetch_ms": value["fetch_ms"]},
         }
         for key, value in pooled.items()

@@ -199,16 +199,22 @@ def bridge_table(run: Mapping[str, Any]) -> list[str]:
                 fmt_ratio(ratio(value["p50"], js_api)),
             ]
         )
-    lines = _table(["round trip", "p50 ms", "p99 ms", "mean ms", "calls", "p50 vs js_api"], rows, "lrrrrr")
+    lines = _table(["round trip", "p50 ms", "p99 ms", "mean ms", "samples", "p50 vs js_api"], rows, "lrrrrr")
     steps = sorted(
         {round(v["timer_resolution_ms"], 3) for v in data.values() if v.get("timer_resolution_ms")}
     )
-    if steps:
+    batch = max((v.get("batch") or 1) for v in data.values())
+    if steps and batch > 1:
+        lines += [
+            "",
+            f"`performance.now()` advances in steps of {' / '.join(f'{x:g}' for x in steps)} ms in this "
+            f"engine, so each sample is the mean of {batch} back-to-back calls (percentiles are of those).",
+        ]
+    elif steps:
         lines += [
             "",
             f"`performance.now()` advances in steps of {' / '.join(f'{x:g}' for x in steps)} ms "
-            "in this engine, so "
-            "per-call percentiles are rounded to that step; the mean (total time / calls) is not.",
+            "in this engine, so per-call percentiles are rounded to that step; the mean is not.",
         ]
     return lines
 
@@ -357,14 +363,26 @@ def machine_line(machine: Mapping[str, Any]) -> str:
     )
 
 
+def measured_at(run: Mapping[str, Any]) -> str:
+    """The "Measured: ..." note, when the metrics shown come from more than one run."""
+    when = run.get("measured_at") or {}
+    if len(set(when.values())) <= 1:
+        return ""
+    by_time: dict[str, list[str]] = {}
+    for metric in METRICS:
+        if metric in when:
+            by_time.setdefault(when[metric], []).append(metric)
+    return " Measured: " + "; ".join(f"{', '.join(ms)} at {t}" for t, ms in sorted(by_time.items())) + "."
+
+
 def render_backend(run: Mapping[str, Any]) -> list[str]:
     backend = run["backend"]
     settings = run.get("settings", {})
     lines = [
         f"## {BACKEND_NAMES.get(backend, backend)}",
         "",
-        f"Measured {run.get('when', '?')}{' (--quick: not for quoting)' if run.get('quick') else ''} with "
-        f"`{run.get('command', 'python -m benchmarks')}`.",
+        f"Last run {run.get('when', '?')}{' (--quick: not for quoting)' if run.get('quick') else ''}: "
+        f"`{run.get('command', 'python -m benchmarks')}`.{measured_at(run)}",
         "",
         f"Machine: {machine_line(run.get('machine', {}))}",
         "",
@@ -542,7 +560,7 @@ def merge(existing: Mapping[str, Any], backend: str, new: Mapping[str, Any]) -> 
     merged = {key: dict(value) for key, value in existing.items()}
     run = merged.setdefault(backend, {})
     for key, value in new.items():
-        if key == "settings" and isinstance(run.get(key), dict):
+        if key in ("settings", "measured_at") and isinstance(run.get(key), dict):
             run[key] = {**run[key], **value}
         else:
             run[key] = value

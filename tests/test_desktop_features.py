@@ -9,6 +9,7 @@ happened to ``events.jsonl``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -69,14 +70,25 @@ class X:
         self.run("windowfocus", "--sync", window_id)
 
     def answer(self, dialog: str, text: str) -> str:
-        """Type ``text`` into the dialog named ``dialog`` (replacing what is there) and press Enter."""
+        """Type ``text`` into the dialog named ``dialog`` (replacing what is there) and press Enter.
+
+        Ctrl+L opens GTK's location field (and selects it); Qt's file name field has the focus
+        already, and Ctrl+A selects its text. If the dialog is still open (a completion popup
+        took the first Enter), Enter is pressed again.
+        """
         window_id = self.wait_window(dialog)
         time.sleep(0.6)  # the dialog lays itself out and puts the focus in its name field
         self.focus(window_id)
+        self.run("key", "ctrl+l")
+        time.sleep(0.2)
         self.run("key", "ctrl+a")
         self.run("type", "--delay", "15", text)
-        time.sleep(0.4)  # GTK's location field completes as it goes
-        self.run("key", "Return")
+        for _attempt in range(4):
+            time.sleep(0.5)  # GTK's location field completes as it goes
+            if window_id not in self.find(dialog):
+                break
+            self.focus(window_id)
+            self.run("key", "Return")
         return window_id
 
     def key(self, window_id: str, *keys: str) -> None:
@@ -187,10 +199,8 @@ class Features:
 
 
 def with_group_killed(process: subprocess.Popen[bytes]) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     process.wait(10)
 
 
@@ -236,7 +246,8 @@ def test_a_real_file_dialog_answers_the_page(features: Features, backend: str, t
 
         # Python's side (a bridge function calling desktop.dialogs), cancelled with Escape.
         app.evaluate(
-            "(window.__confirmed = 'pending', flaskdesk.api.ask('confirm').then(v => { window.__confirmed = v; }), 1)"
+            "(window.__confirmed = 'pending', "
+            "flaskdesk.api.ask('confirm').then(v => { window.__confirmed = v; }), 1)"
         )
         dialog = features.x.wait_window("^Question$")
         time.sleep(0.5)
@@ -386,7 +397,7 @@ def test_size_and_position_come_back_and_fit_the_screen(features: Features, back
     with features.driver(backend) as app:
         geometry = features.x.geometry(features.x.wait_window("^Features$"))
         assert geometry["WIDTH"] <= 1280 and geometry["HEIGHT"] == 700
-        assert 0 <= geometry["X"] and geometry["X"] + geometry["WIDTH"] <= 1280
+        assert geometry["X"] >= 0 and geometry["X"] + geometry["WIDTH"] <= 1280
         assert app.close() == 0
 
 
@@ -413,19 +424,45 @@ def test_the_splash_shows_until_the_first_page_arrives(
 # -- single instance ---------------------------------------------------------------------------------
 
 
-def test_a_second_launch_hands_over_and_a_killed_instance_frees_the_lock(features: Features) -> None:
-    first = features.launch("qt")
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_second_launch_hands_over_and_a_killed_instance_frees_the_lock(
+    features: Features, backend: str, tmp_path: Path
+) -> None:
+    first = features.launch(backend)
     main = features.x.wait_window("^Features$")
     wait_until(lambda: "serving on" in features.log_text(), 20, "the first instance to serve")
 
-    # A second launch, with a document to open: it hands over and exits 0, opening nothing.
-    second = features.launch("qt", "report.txt")
-    assert second.wait(20) == 0
-    event = wait_until(lambda: features.events("second_instance"), 10, "the hand-over")[0]
-    assert event["argv"] == ["run_features.py", "report.txt"]
-    assert event["cwd"] == str(FIXTURE)
-    assert features.x.find("^Features$") == [main]  # no second window
-    assert "handed over its arguments" in features.log_text()
+    # The user is in another program, whose window covers the app's.
+    cover_image = tmp_path / "cover.png"
+    Image.new("RGB", (1280, 800), (0, 0, 255)).save(cover_image)
+    cover = subprocess.Popen(
+        ["display", "-geometry", "+0+0", "-title", "cover", str(cover_image)], env=features.x.env
+    )
+    try:
+        features.x.wait_window("^cover$")
+        wait_until(
+            lambda: colour_count(features.x.screenshot(tmp_path / "covered.png"), PAGE_GREEN) == 0,
+            10,
+            "the cover",
+        )
+
+        # A second launch, with a document to open: it hands over and exits 0, opening nothing.
+        second = features.launch(backend, "report.txt")
+        assert second.wait(20) == 0
+        event = wait_until(lambda: features.events("second_instance"), 10, "the hand-over")[0]
+        assert event["argv"] == ["run_features.py", "report.txt"]
+        assert event["cwd"] == str(FIXTURE)
+        assert features.x.find("^Features$") == [main]  # no second window
+        assert "handed over its arguments" in features.log_text()
+        # The running app's window came to the front, over the other program's.
+        wait_until(
+            lambda: colour_count(features.x.screenshot(tmp_path / "front.png"), PAGE_GREEN) > 200_000,
+            10,
+            "the window to come to the front",
+        )
+    finally:
+        cover.terminate()
+        cover.wait(10)
     assert first.poll() is None
 
     # kill -9: no clean-up runs at all. The OS drops the lock with the process.
@@ -438,7 +475,7 @@ def test_a_second_launch_hands_over_and_a_killed_instance_frees_the_lock(feature
     lock.close()
 
     # So the next launch is the instance again (not a hand-over to a dead socket), and works.
-    third = features.launch("qt", "again.txt")
+    third = features.launch(backend, "again.txt")
     features.x.wait_window("^Features$")
     wait_until(lambda: features.log_text().count("serving on") == 2, 20, "the relaunch to serve")
     time.sleep(0.5)

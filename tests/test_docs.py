@@ -505,6 +505,161 @@ def test_the_data_folders_are_where_the_page_says(tmp_path: Path, monkeypatch: p
     assert mac.user_log_dir.endswith("/Library/Logs/Journal")
 
 
+# -- desktop features -------------------------------------------------------------------------------
+
+
+class FakeDialogs:
+    """The backend boundary of ``desktop.dialogs``: answers from a list, records what was asked."""
+
+    def __init__(self, *answers: Any) -> None:
+        self.answers = list(answers)
+        self.asked: list[Any] = []
+
+    def file_dialog(self, request: Any) -> list[str] | None:
+        self.asked.append(request)
+        answer: list[str] | None = self.answers.pop(0)
+        return answer
+
+    def message_dialog(self, kind: Any, title: str, message: str) -> bool:
+        self.asked.append((kind.value, title, message))
+        return bool(self.answers.pop(0))
+
+
+class FakeWindows:
+    """The backend boundary of ``open_window`` and the dialogs (a :class:`WindowManager`)."""
+
+    def __init__(self, dialogs: FakeDialogs) -> None:
+        self.dialogs = dialogs
+        self.opened: list[tuple[str, Any, str | None]] = []
+
+    def open_window(self, path: str, options: Any, *, key: str | None = None) -> None:
+        self.opened.append((path, options, key))
+
+    def bring_to_front(self) -> None:
+        self.opened.append(("front", None, None))
+
+    def dialog_host(self) -> FakeDialogs:
+        return self.dialogs
+
+
+@exercises(
+    "desktop/editor.py",
+    "desktop/templates/editor.html",
+    "desktop/templates/splash.html",
+    "desktop/pyproject.toml",
+)
+def test_desktop_features_editor(
+    sample: Callable[[str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flaskdesk.config import load_project_config
+    from flaskdesk.testing.plugin import DesktopBridge
+    from flaskdesk.ui.window import WindowManager
+
+    monkeypatch.setenv("FLASKDESK_DATA_DIR", str(tmp_path / "data"))
+    folder = sample("desktop")
+    config = load_project_config(folder / "pyproject.toml")
+    assert (config.app, config.name, config.single_instance) == ("editor:app", "Editor", True)
+    editor = importlib.import_module("editor")
+    app, desktop = editor.app, editor.desktop
+    document = tmp_path / "notes.txt"
+    document.write_text("hello", encoding="utf-8")
+    copy = tmp_path / "copy.txt"
+    dialogs = FakeDialogs([str(document)], None, [str(copy)], True)
+    windows = FakeWindows(dialogs)
+    assert isinstance(windows, WindowManager)
+    desktop._windows = windows
+    client = guarded_client(app)
+
+    # A dialog from an exposed function; the choice lands in the settings file.
+    bridge = DesktopBridge(client)
+    assert bridge.open_document() == {"path": str(document), "text": "hello"}
+    assert bridge.open_document() is None  # cancelled
+    assert dialogs.asked[0].file_types == (("Text", ("*.txt", "*.md")),)
+    settings_file = tmp_path / "data" / "Editor" / "config" / "settings.json"
+    assert json.loads(settings_file.read_text()) == {"recent": [str(document)]}
+
+    # The menu bar: File (the app's), the standard Edit, Help; actions run in the app context.
+    menus = desktop._menu_bar()
+    assert [menu.title for menu in menus] == ["File", "Edit", "Help"]
+    file_menu = {item.label: item for item in menus[0].items}
+    assert file_menu["Save a copy…"].shortcut == "CmdOrCtrl+Shift+S"
+    assert file_menu["Recent files"].route == "/recent"
+    with app.app_context():
+        file_menu["Save a copy…"].action()
+        {item.label: item for item in menus[2].items}["About Editor"].action()
+    assert copy.read_text() == str(document)
+    assert dialogs.asked[-1] == ("info", "About", "Editor 1.0, made with Flask")
+
+    # A second launch with a file: remembered (and the window came to the front).
+    desktop._second_instance(app, ["editor", "/home/me/todo.md"], "/home/me")
+    assert client.get("/recent").get_json() == {"recent": ["/home/me/todo.md", str(document)]}
+    assert ("front", None, None) in windows.opened
+
+    # A download, a new window from a view, the splash page.
+    export = client.get("/recent.csv")
+    assert export.headers["Content-Disposition"] == "attachment; filename=recent.csv"
+    assert client.post("/settings/open", headers={"Sec-Fetch-Site": "same-origin"}).get_json() == {
+        "opened": True
+    }
+    path, options, key = windows.opened[-1]
+    assert (path, options.title, options.width, options.height, key) == (
+        "/recent",
+        "Recent files",
+        480,
+        360,
+        "window:/recent",
+    )
+    assert "Opening Editor…" in (desktop._splash_html(app) or "")
+    assert 'src="/static/editor.js"' in client.get("/").get_data(as_text=True)
+
+
+STATUS_SHOWN = 'elements.status !== undefined && elements.status.textContent !== ""'
+
+
+@exercises("desktop/static/editor.js")
+def test_desktop_features_from_javascript(
+    sample: Callable[[str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    monkeypatch.setenv("FLASKDESK_DATA_DIR", str(tmp_path / "data"))
+    folder = sample("desktop")
+    editor = importlib.import_module("editor")
+    dialogs = FakeDialogs(["/home/me/a.md"], None, True)
+    windows = FakeWindows(dialogs)
+    editor.desktop._windows = windows
+    script = folder / "static" / "editor.js"
+
+    picked = run_node(
+        editor.app,
+        tmp_path,
+        [script, "elements.open.listeners.click();"],
+        done=STATUS_SHOWN,
+    )
+    assert picked["shown"]["status"] == "Picked /home/me/a.md"
+    cancelled = run_node(
+        editor.app,
+        tmp_path,
+        [script, "elements.open.listeners.click();"],
+        done=STATUS_SHOWN,
+    )
+    assert cancelled["shown"]["status"] == "Cancelled"
+    forgotten = run_node(
+        editor.app,
+        tmp_path,
+        [script, "elements.clear.listeners.click();"],
+        done=STATUS_SHOWN,
+    )
+    assert forgotten["shown"]["status"] == "Forgotten"
+    assert dialogs.asked[-1] == ("question", "Editor", "Forget the recent files?")
+    run_node(editor.app, tmp_path, [script, "elements.recent.listeners.click();"], done="true")
+    deadline = time.monotonic() + 10
+    while not windows.opened and time.monotonic() < deadline:
+        time.sleep(0.05)
+    ((path, options, _key),) = windows.opened
+    assert (path, options.title, options.width, options.height) == ("/recent", "Recent files", 480, 360)
+
+
 # -- the bridge -------------------------------------------------------------------------------------
 
 

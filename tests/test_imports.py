@@ -43,6 +43,8 @@ def test_runtime_never_loads_tooling() -> None:
     assert leaked == []
     # heavy GUI toolkits load only when a window is actually opened
     assert not {"webview", "PyQt6", "gi"} & loaded
+    # the dev loop (file watcher, reloader) loads only in dev mode
+    assert "flaskdesk.devloop" not in loaded
 
 
 def _imports_of(path: Path) -> set[str]:

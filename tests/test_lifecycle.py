@@ -157,7 +157,8 @@ def test_data_and_web_storage_survive_a_restart(x_display: str, tmp_path: Path, 
         first.goto("/visits")
         assert first.text("#visits") == "1"
         first.evaluate(
-            "(() => { localStorage.setItem('remembered', 'yes'); document.cookie = 'c=1; max-age=3600'; return true; })()"
+            "(() => { localStorage.setItem('remembered', 'yes');"
+            " document.cookie = 'c=1; max-age=3600'; return true; })()"
         )
         assert first.close() == 0
     with launch() as second:

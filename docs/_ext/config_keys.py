@@ -164,12 +164,11 @@ KEY_DOCS: dict[str, KeyDoc] = {
         status="coming",
     ),
     "single-instance": KeyDoc(
-        "coming",
-        "A second launch hands its arguments to the running app and exits. Coming with the "
-        "desktop features; nothing reads it yet.",
-        "single-instance = true",
-        default="none (every launch opens its own window today)",
-        status="coming",
+        "runtime",
+        "One running copy per user: a second launch hands its command line to the running app "
+        "(``@desktop.on_second_instance``), whose window comes to the front, and exits. Never "
+        "applies to the app's ``flask`` commands or to test runs (see :doc:`/guide/desktop-features`).",
+        "single-instance = false",
     ),
     "file-types": KeyDoc(
         "packaging",

@@ -332,7 +332,7 @@ class Desktop:
         with app.test_request_context("/"):
             return render_template(splash)
 
-    def adopt_window(self, running: Desktop) -> None:
+    def _adopt_window(self, running: Desktop) -> None:
         """Reach the window ``running`` (the Desktop the launch started) runs: dev mode's reloaded app."""
         self._windows = running._windows
 

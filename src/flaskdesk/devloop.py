@@ -881,7 +881,7 @@ class LiveApp:
             relocate = getattr(desktop, "relocate_instance_path", None)
             if callable(relocate):
                 relocate(app)
-            adopt = getattr(desktop, "adopt_window", None)
+            adopt = getattr(desktop, "_adopt_window", None)
             if callable(adopt) and desktop is not self._good.desktop:
                 adopt(self._good.desktop)  # desktop.dialogs / open_window reach the running window
             bridge = getattr(desktop, "bridge", None)

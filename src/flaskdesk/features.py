@@ -59,7 +59,13 @@ def claim_instance(
     argv = list(sys.argv if argv is None else argv)
     held = claim(paths.data_dir, argv, os.getcwd())
     if held is None:
-        log.info("%s is already running: handed it this launch's arguments", settings.name)
+        log.info(
+            "%s is already running (data in %s): it took this launch's arguments and came to the front. "
+            "To run several copies, set single-instance = false in [tool.flaskdesk] or use another "
+            "FLASKDESK_DATA_DIR.",
+            settings.name,
+            paths.data_dir,
+        )
         return HANDED_OVER
     desktop._instance = held
     return held

@@ -22,7 +22,6 @@ from .app.guard import Guard, GuardPolicy
 from .app.logs import configure_logging, ensure_std_streams
 from .app.paths import AppPaths
 from .app.server import Server
-from .devloop import LiveApp
 from .errors import ConfigError, FlaskdeskError, ServerError
 from .ui.backend import Backend, select_backend
 from .ui.bridge import script_wsgi_app
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
     from .desktop import Desktop
+    from .devloop import LiveApp
     from .settings import LaunchSettings
 
 log = logging.getLogger("flaskdesk")
@@ -90,7 +90,7 @@ def _launch(
     except FlaskdeskError as error:
         report_startup_error(backend, options, error, log_file, channel)
         raise
-    live = LiveApp(app, desktop=desktop, wrap=_debugged, load=reload) if dev else None
+    live = _live_app(app, desktop, reload) if dev else None
     try:
         guard = Guard(
             live if live is not None else app,
@@ -250,6 +250,13 @@ def error_page(title: str, error: BaseException, log_file: Path | None) -> str:
         f"<pre>{html.escape(str(error))}</pre>{where}"
         "<p>Close this window to exit.</p></body></html>"
     )
+
+
+def _live_app(app: Flask, desktop: Desktop, reload: Callable[[], Flask] | None) -> LiveApp:
+    """Dev mode's reloading app (imported here: a shipped app never loads the dev loop)."""
+    from .devloop import LiveApp
+
+    return LiveApp(app, desktop=desktop, wrap=_debugged, load=reload)
 
 
 def _debugged(app: Flask) -> Any:

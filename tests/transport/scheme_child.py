@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from PIL import Image
-from transport_site import BIG_FILE_BYTES, PAGE_COLOUR, create_app
+from transport_site import PAGE_COLOUR, create_app
 
 from flaskdesk.app.guard import Guard, GuardPolicy
 from flaskdesk.app.inprocess import InProcessApp, SchemeGuard
@@ -139,7 +139,8 @@ class Page:
             "(() => { window.__t = window.__t || {}; "
             f"Promise.resolve().then(() => {promise}).then("
             f"v => {{ window.__t[{json.dumps(key)}] = {{ok: v === undefined ? null : v}}; }}, "
-            f"e => {{ window.__t[{json.dumps(key)}] = {{err: String(e && e.name) + ': ' + String(e && e.message)}}; }}"
+            f"e => {{ window.__t[{json.dumps(key)}] = "
+            "{err: String(e && e.name) + ': ' + String(e && e.message)}; }"
             "); return 1; })()"
         )
 
@@ -161,9 +162,11 @@ class Page:
 
     def loaded(self, path: str, timeout: float = 15) -> str:
         def ready() -> str | None:
+            # Ask the document itself: the view's URL changes when a navigation starts, while the
+            # old document (complete, too) is still the one that answers scripts.
             try:
-                url = self.handle.get_current_url() or ""
-                state = self.handle.evaluate_js("document.readyState")
+                raw = self.handle.evaluate_js("JSON.stringify([location.href, document.readyState])")
+                url, state = json.loads(raw) if isinstance(raw, str) else ("", "")
             except Exception:
                 return None
             return url if state == "complete" and url.split("?")[0].endswith(path) else None
@@ -181,26 +184,27 @@ def full(page: Page, config: dict[str, Any], result: dict[str, Any], shots: Path
     result["origin"] = page.value("location.origin")
     result["secure_context"] = page.value("window.isSecureContext")
     opts = config["options"]
-    result["colour"] = wait_for(
-        lambda: (
-            (share := colour_share(screenshot(shots / "page.png"), PAGE_COLOUR))
-            >= 0.8 * opts["width"] * opts["height"] / (1280 * 800)
-            and share
-        ),
-        8,
-        0.2,
-    ) or colour_share(shots / "page.png", PAGE_COLOUR)
+    result["colour"] = painted(shots / "page.png", opts)
 
     result["json"] = page.run(
         "json",
         "fetch('/api/echo', {method: 'POST', headers: {'Content-Type': 'application/json'}, "
         "body: JSON.stringify({a: [1, '\\u00fc']})}).then(r => r.json().then(j => "
-        "({status: r.status, ok: r.ok, echo: r.headers.get('x-echo'), body: j})))",
+        "({status: r.status, ok: r.ok, echo: r.headers.get('x-echo'), case: r.headers.get('x-case'), "
+        "body: j})))",
     )
     result["status_fetch"] = page.run(
         "status_fetch",
         "Promise.all([404, 500, 201].map(c => fetch('/api/status/' + c).then(r => [r.status, r.ok])))",
     )
+    result["case_xhr"] = page.run(
+        "case_xhr",
+        "new Promise(done => { const x = new XMLHttpRequest(); x.open('POST', '/api/echo'); "
+        "x.setRequestHeader('Content-Type', 'application/json'); "
+        "x.onload = () => done([x.getResponseHeader('X-Case'), /x-case: MiXeD Case/i.test("
+        "x.getAllResponseHeaders()) && x.getAllResponseHeaders().includes('MiXeD Case')]); x.send('{}'); })",
+    )
+    result["inline_scripts"] = page.value("[window.inlineRan === true, window.unNoncedRan === true]")
     result["status_xhr"] = page.run(
         "status_xhr",
         "new Promise(done => { const x = new XMLHttpRequest(); x.open('GET', '/api/status/404'); "
@@ -231,7 +235,8 @@ def full(page: Page, config: dict[str, Any], result: dict[str, Any], shots: Path
         "sse",
         "new Promise((done, fail) => { const got = []; const es = new EventSource('/events'); "
         "es.onmessage = e => { got.push(e.data); if (got.length === 3) { es.close(); done(got); } }; "
-        "es.onerror = () => { es.close(); got.length ? done(got) : fail(new Error('EventSource error')); }; })",
+        "es.onerror = () => { es.close(); got.length ? done(got) : fail(new Error('EventSource error')); }; "
+        "})",
     )
     result["bridge"] = page.run(
         "bridge",
@@ -239,13 +244,17 @@ def full(page: Page, config: dict[str, Any], result: dict[str, Any], shots: Path
         "e => [v, e.name, e.message]))",
     )
     result["bridge_context"] = page.run("bridge_context", "flaskdesk.api.where()")
-    content = "(() => { const b = new Uint8Array(%d); for (let i = 0; i < b.length; i++) b[i] = i %% 251; return b; })()"
+    content = (
+        "(() => { const b = new Uint8Array(%d); for (let i = 0; i < b.length; i++) b[i] = i %% 251; "
+        "return b; })()"
+    )
     expected = hashlib.sha256(bytes(i % 251 for i in range(UPLOAD_BYTES))).hexdigest()
     result["upload_expected"] = expected
     result["upload_fetch"] = page.run(
         "upload_fetch",
         f"(() => {{ const f = new FormData(); f.append('note', 'via fetch'); "
-        f"f.append('up', new File([{content % UPLOAD_BYTES}], 'a.bin', {{type: 'application/octet-stream'}})); "
+        f"f.append('up', new File([{content % UPLOAD_BYTES}], 'a.bin', "
+        "{type: 'application/octet-stream'})); "
         "return fetch('/upload.json', {method: 'POST', body: f}).then(r => r.json()); })()",
     )
     result["upload_xhr"] = page.run(
@@ -267,19 +276,20 @@ def full(page: Page, config: dict[str, Any], result: dict[str, Any], shots: Path
     )
     result["form_url"] = page.loaded("/hello")
     result["form_text"] = page.value(
-        "[document.getElementById('hello').textContent, [...document.querySelectorAll('.flash')].map(e => e.textContent)]"
+        "[document.getElementById('hello').textContent, "
+        "[...document.querySelectorAll('.flash')].map(e => e.textContent)]"
     )
     result["form_history"] = page.value("history.length")
-    screenshot(shots / "hello.png")
-    result["hello_colour"] = colour_share(shots / "hello.png", PAGE_COLOUR)
+    result["hello_colour"] = painted(shots / "hello.png", opts)
 
     # A multipart form navigation with a file: the most common upload of a Flask app.
     navigate_to(page, origin + "/")
     page.loaded("/")
     page.handle.evaluate_js(
         "(() => { const t = new DataTransfer(); "
-        f"t.items.add(new File([{content % UPLOAD_BYTES}], 'form.bin', {{type: 'application/octet-stream'}})); "
-        "document.getElementById('up').files = t.files; document.getElementById('upload-send').click(); return 1; })()"
+        f"t.items.add(new File([{content % UPLOAD_BYTES}], 'form.bin', "
+        "{type: 'application/octet-stream'})); document.getElementById('up').files = t.files; "
+        "document.getElementById('upload-send').click(); return 1; })()"
     )
     result["upload_form_url"] = page.loaded("/uploaded")
     result["upload_form"] = page.value("JSON.parse(document.getElementById('upload').textContent)")
@@ -315,6 +325,20 @@ def full(page: Page, config: dict[str, Any], result: dict[str, Any], shots: Path
     page.handle.evaluate_js("location.href = 'file:///etc/passwd'; 1")
     time.sleep(0.5)
     result["file_url"] = page.handle.get_current_url()
+
+
+def painted(path: Path, options: dict[str, Any]) -> float:
+    """Photograph the screen until the page colour covers the window (pages paint after ``load``)."""
+    needed = 0.8 * options["width"] * options["height"] / (1280 * 800)
+    share = 0.0
+
+    def enough() -> bool:
+        nonlocal share
+        share = colour_share(screenshot(path), PAGE_COLOUR)
+        return share >= needed
+
+    wait_for(enough, 8, 0.2)
+    return share
 
 
 def freeze(page: Page, config: dict[str, Any], result: dict[str, Any], shots: Path, origin: str) -> None:

@@ -173,7 +173,7 @@ def test_form_post_redirects_and_the_session_cookie_carries_over(stack: InProces
     assert posted.redirect == f"{ORIGIN}/hello"
     assert header(posted, "Set-Cookie") is None  # the jar took it
     assert stack.cookies.names() == ["session"]
-    page, body = call(stack, "GET", "/hello")
+    _page, body = call(stack, "GET", "/hello")
     assert b"Hello ada" in body and b"saved ada" in body
 
 
@@ -207,12 +207,12 @@ def test_head_has_headers_and_no_body(stack: InProcessApp) -> None:
 
 def test_bridge_call(stack: InProcessApp) -> None:
     body = json.dumps({"name": "add", "args": [2, 3], "kwargs": {}}).encode()
-    response, reply = call(
+    _response, reply = call(
         stack, "POST", "/__flaskdesk__/bridge", [("Content-Type", "application/json")], body
     )
     assert json.loads(reply) == {"ok": True, "result": 5}
     unknown = json.dumps({"name": "__class__", "args": [], "kwargs": {}}).encode()
-    refused, reply = call(
+    _refused, reply = call(
         stack, "POST", "/__flaskdesk__/bridge", [("Content-Type", "application/json")], unknown
     )
     assert json.loads(reply)["ok"] is False
@@ -236,7 +236,7 @@ def multipart(boundary: str, content: bytes) -> bytes:
 def test_multipart_upload(stack: InProcessApp) -> None:
     content = bytes(range(256)) * 4000
     body = multipart("XyZ", content)
-    response, reply = call(
+    _response, reply = call(
         stack, "POST", "/upload.json", [("Content-Type", "multipart/form-data; boundary=XyZ")], body
     )
     data = json.loads(reply)
@@ -261,7 +261,7 @@ def test_parked_upload_is_swapped_in_once(stack: InProcessApp) -> None:
     assert parked.status == 200
     stand_in = f"{UPLOAD_FIELD}={key.decode()}".encode()
     form = [("Content-Type", "application/x-www-form-urlencoded"), ("Origin", ORIGIN)]
-    response, reply = call(stack, "POST", "/upload.json", form, stand_in, initiator=None)
+    _response, reply = call(stack, "POST", "/upload.json", form, stand_in, initiator=None)
     assert json.loads(reply)["sha256"] == hashlib.sha256(content).hexdigest()
     again, _ = call(stack, "POST", "/upload.json", form, stand_in, initiator=None)
     assert again.status == 400  # single use: the stand-in body alone has no file

@@ -377,8 +377,9 @@ class SchemeGuard(Guard):
 
     Everything on the response side (CSP with nonce, ``nosniff``, frame and COOP/CORP headers, the
     script tag, generic 500 pages, internal mounts under ``/__flaskdesk__/``) is the guard's, unchanged,
-    except ``Referrer-Policy: same-origin`` instead of ``no-referrer``: no token travels in scheme
-    URLs, and same-origin referrers are what tells WebKitGTK's form posts from an opaque origin's.
+    except ``Referrer-Policy: same-origin`` instead of ``no-referrer`` (no token travels in scheme
+    URLs, and same-origin referrers are what tells WebKitGTK's form posts from an opaque origin's)
+    and lower-case hex nonces (Qt lower-cases the header values a scheme handler sets).
     """
 
     def __init__(
@@ -428,13 +429,18 @@ class SchemeGuard(Guard):
         if method == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
             return "CORS preflight (cross-origin requests are never allowed)"
         referer = environ.get("HTTP_REFERER")
-        if initiator is None and origin is None and method not in _SAFE_METHODS and referer is not None:
-            if not referer.startswith(f"{self.origin}/"):
-                return f"unsafe method from Referer {referer!r}"
+        unvouched = initiator is None and origin is None and method not in _SAFE_METHODS
+        if unvouched and referer is not None and not referer.startswith(f"{self.origin}/"):
+            return f"unsafe method from Referer {referer!r}"
         return None
 
     def _has_session(self, environ: WSGIEnvironment) -> bool:
         return True  # reaching an in-process handler at all means being the app's window
+
+    def _new_nonce(self) -> str:
+        # Lower-case hex, same 128 bits: Qt WebEngine (6.11) lower-cases the values of the headers a
+        # scheme handler adds, so a mixed-case nonce in the CSP header would match no script tag.
+        return secrets.token_hex(16)
 
     def _launch(
         self, environ: WSGIEnvironment, start_response: StartResponse, exchange: _Exchange
@@ -503,7 +509,8 @@ class InProcessApp:
 
     @property
     def url(self) -> str:
-        return f"{self.origin}/"
+        """The origin the window talks to, as :attr:`Server.url <flaskdesk.app.server.Server.url>`."""
+        return self.origin
 
     def start(self) -> None:
         """Start the worker threads (named, non-daemon: closing waits for them)."""

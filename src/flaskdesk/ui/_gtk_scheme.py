@@ -45,7 +45,10 @@ _READ_CHUNK = 64 * 1024
 
 
 def install(window: Any, handle: SchemeHandler, *, origin: str, script: str) -> Any:
-    """Serve ``handle`` in pywebview ``window``'s web context; GUI thread (``before_show``)."""
+    """Serve ``handle`` in pywebview ``window``'s web context; GUI thread (``before_show``).
+
+    Returns the scheme server, or ``None`` when the context had it already (a second window).
+    """
     gi_webkit = _webkit()
     browser = getattr(window.gui, "BrowserView", None)
     instance = browser.instances.get(window.uid) if browser is not None else None
@@ -57,9 +60,14 @@ def install(window: Any, handle: SchemeHandler, *, origin: str, script: str) -> 
         )
     scheme = origin.split(":", 1)[0]
     context = view.get_context()
-    context.get_security_manager().register_uri_scheme_as_secure(scheme)
-    server = _SchemeServer(handle, origin)
-    context.register_uri_scheme(scheme, server.on_request)
+    security = context.get_security_manager()
+    server: _SchemeServer | None = None
+    # Registered once per context (a second window sharing the main window's context reuses it);
+    # "secure" is set together with the handler, so it tells whether this context has it already.
+    if not security.uri_scheme_is_secure(scheme):
+        security.register_uri_scheme_as_secure(scheme)
+        server = _SchemeServer(handle, origin)
+        context.register_uri_scheme(scheme, server.on_request)
     view.get_user_content_manager().add_script(
         gi_webkit.UserScript.new(
             script,

@@ -16,19 +16,24 @@ answer comes back to the GUI thread through a queued signal and becomes ``job.re
 go out as a ``QBuffer`` (seekable: Chromium serves ``Range`` requests from it itself, so the app
 never sees ``Range``); streamed ones through :class:`_StreamDevice`, which Chromium reads on its IO
 thread. What Qt cannot express (measured, Qt 6.11): a status code (every reply is 200, every
-redirect a 303) and cookies (the transport keeps them).
+redirect a 303), cookies (the transport keeps them), and the case of header values (every value
+a handler adds is lower-cased: the guard's nonces are lower-case hex, and ``ui/js/scheme.js``
+gives ``fetch``/``XMLHttpRequest`` the original values back from ``X-Flaskdesk-Headers``; what
+only the engine reads stays lower-cased, e.g. a ``Content-Disposition`` file name or the hashes
+in an app's own CSP).
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from ..errors import BackendError
-from .scheme import STATUS_HEADER, SchemeHandler, SchemeResponse, engine_headers
+from .scheme import HEADERS_HEADER, STATUS_HEADER, SchemeHandler, SchemeResponse, engine_headers
 
 log = logging.getLogger("flaskdesk.ui")
 
@@ -39,6 +44,9 @@ _DROPPED_REQUEST_HEADERS = frozenset({"range", "if-range", "if-none-match", "if-
 _DROPPED_RESPONSE_HEADERS = frozenset(
     {"content-type", "location", "set-cookie", "transfer-encoding", "connection"}
 )
+_HANDLER_NAME = "flaskdesk-scheme-handler"
+#: Largest hex copy of mixed-case header values sent along (bigger: left lower-cased).
+_MAX_CASED_HEADERS = 32 * 1024
 #: Largest request body read; one byte more makes the transport answer 413.
 MAX_REQUEST_BODY = 256 * 1024 * 1024
 
@@ -65,7 +73,11 @@ def register_scheme(name: str) -> None:
 
 
 def install(window: Any, handle: SchemeHandler, *, origin: str, script: str) -> Any:
-    """Serve ``handle`` on ``window``'s profile (GUI thread, ``before_show``); return the handler."""
+    """Serve ``handle`` on ``window``'s profile (GUI thread, ``before_show``); return the handler.
+
+    A window whose profile has the handler already (a second window sharing the main window's
+    profile) only gets the page script.
+    """
     core = _qt("QtWebEngineCore")
     browser = window.native
     view = getattr(browser, "webview", None)
@@ -77,10 +89,14 @@ def install(window: Any, handle: SchemeHandler, *, origin: str, script: str) -> 
         )
     scheme = origin.split(":", 1)[0].encode("ascii")
     profile = page.profile()
-    if profile.urlSchemeHandler(scheme) is not None:
-        raise BackendError(f"the window's profile already has a handler for {scheme.decode()}://")
-    handler = _handler_class()(handle, browser)
-    profile.installUrlSchemeHandler(scheme, handler)
+    handler = profile.urlSchemeHandler(scheme)
+    if handler is None:
+        # Parented to the profile: a second window sharing the profile shares the handler too.
+        handler = _handler_class()(handle, profile)
+        handler.setObjectName(_HANDLER_NAME)
+        profile.installUrlSchemeHandler(scheme, handler)
+    elif handler.objectName() != _HANDLER_NAME:
+        raise BackendError(f"the window's profile already has someone else's {scheme.decode()}:// handler")
 
     injected = core.QWebEngineScript()
     injected.setName("flaskdesk-scheme")
@@ -248,8 +264,15 @@ def _additional_headers(response: SchemeResponse, *, ranged: bool) -> dict[bytes
     """
     headers: dict[bytes, list[bytes]] = {}
     drop = _DROPPED_RESPONSE_HEADERS | {"content-length"} if ranged else _DROPPED_RESPONSE_HEADERS
-    for name, value in engine_headers(response, drop=drop):
-        headers.setdefault(name.encode("latin-1"), []).append(value.encode("latin-1", "replace"))
+    passed = engine_headers(response, drop=drop)
     if response.status != 200:
-        headers[STATUS_HEADER.encode("ascii")] = [f"{response.status} {response.reason}".encode("latin-1")]
+        passed.append((STATUS_HEADER, f"{response.status} {response.reason}"))
+    for name, value in passed:
+        headers.setdefault(name.encode("latin-1"), []).append(value.encode("latin-1", "replace"))
+    # Qt lower-cases these values (6.11): page script gets them back from a copy it can decode.
+    cased = [(name, value) for name, value in passed if value != value.lower()]
+    if cased:
+        encoded = json.dumps(cased).encode("utf-8").hex()
+        if len(encoded) <= _MAX_CASED_HEADERS:
+            headers[HEADERS_HEADER.encode("ascii")] = [encoded.encode("ascii")]
     return headers

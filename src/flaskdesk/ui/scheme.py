@@ -68,6 +68,9 @@ HOST = "flaskdesk"
 ORIGIN = f"{SCHEME}://{HOST}"
 #: Response header that carries the real status where the engine cannot (Qt).
 STATUS_HEADER = "X-Flaskdesk-Status"
+#: Response header that carries the app's header values where the engine changes them (Qt
+#: lower-cases them): hex of the UTF-8 JSON ``[[name, value], ...]``.
+HEADERS_HEADER = "X-Flaskdesk-Headers"
 #: Where ``scheme.js`` parks multipart bodies on WebKitGTK (``app/inprocess.py`` ``UPLOAD_PATH``).
 UPLOAD_PATH = "/__flaskdesk__/upload"
 UPLOAD_FIELD = "__flaskdesk_upload"
@@ -238,20 +241,24 @@ class SchemeTransport:
         )
 
 
-def install_scheme_transport(window: Any, toolkit: str, transport: SchemeTransport, url: str) -> None:
-    """Serve ``transport`` in pywebview ``window`` and open ``url`` (an ``app://`` URL) in it.
+def install_scheme_transport(
+    window: Any, toolkit: str, transport: SchemeTransport, url: str | None = None
+) -> None:
+    """Serve ``transport`` in pywebview ``window``, and open ``url`` (an ``app://`` URL) in it if given.
 
     Hooks ``window.events.before_show`` (GUI thread, before the first page): install the handler
-    on the window's profile / web context, then navigate natively. Create the window with
-    ``url=None``: given a non-``http`` URL, pywebview starts its own HTTP server for it.
-    Register this *after* flaskdesk's toolkit hooks, so the navigation policy is in place first.
+    on the window's profile / web context (once per profile: later windows sharing it only get
+    the page script), then navigate natively. Create the window with ``url=None``: given a
+    non-``http`` URL, pywebview starts its own HTTP server for it. Register this *after*
+    flaskdesk's toolkit hooks, so the navigation policy is in place first.
     """
-    if not transport.policy.owns(url):
+    if url is not None and not transport.policy.owns(url):
         raise ValueError(f"{url!r} is not on {transport.origin}")
 
     def before_show() -> None:
         transport.attach(window, toolkit)
-        navigate(window, url)
+        if url is not None:
+            navigate(window, url)
 
     window.events.before_show += before_show
 
@@ -270,7 +277,7 @@ def navigate(window: Any, url: str) -> None:
 def page_script(toolkit: str, origin: str = ORIGIN) -> str:
     """``ui/js/scheme.js`` called with the switches ``toolkit`` needs (see the script's header)."""
     config: Mapping[str, object] = {
-        "status": toolkit == "qt",
+        "restore": toolkit == "qt",
         "uploads": toolkit == "gtk",
         "stash": UPLOAD_PATH,
         "field": UPLOAD_FIELD,

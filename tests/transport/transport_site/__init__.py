@@ -94,6 +94,7 @@ def create_app(data_dir: str | os.PathLike[str]) -> tuple[Flask, Desktop]:
             scheme=request.scheme,
         )
         response.headers["X-Echo"] = "yes"
+        response.headers["X-Case"] = "MiXeD Case"
         return response
 
     @app.route("/api/status/<int:code>")

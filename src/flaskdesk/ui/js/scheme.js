@@ -6,10 +6,12 @@
  * Content-Security-Policy. It is a function expression; Python appends "(config)" to call it.
  * Each job is switched on only for the engine whose custom-scheme API needs it:
  *
- *   config.status  (Qt WebEngine)  Qt answers every scheme request with HTTP 200 (its
- *                  QWebEngineUrlRequestJob has no status code up to Qt 6.11), so the real status
- *                  travels in the X-Flaskdesk-Status header and fetch()/XMLHttpRequest report it
- *                  as .status/.statusText/.ok again.
+ *   config.restore (Qt WebEngine)  Qt answers every scheme request with HTTP 200 (its
+ *                  QWebEngineUrlRequestJob has no status code up to Qt 6.11) and lower-cases the
+ *                  values of the headers a handler adds. The real status travels in
+ *                  X-Flaskdesk-Status, the app's header values in X-Flaskdesk-Headers (hex, which
+ *                  has no case to lose), and fetch()/XMLHttpRequest report both as sent
+ *                  (.status/.statusText/.ok, .headers, getResponseHeader()).
  *   config.uploads (WebKitGTK)     webkit_uri_scheme_request_get_http_body() crashes on a body
  *                  that holds a Blob or File (2.50), and XMLHttpRequest sends such bodies empty.
  *                  fetch(), XMLHttpRequest and sendBeacon bodies that hold one are read into an
@@ -30,6 +32,7 @@
   Object.defineProperty(window, "__flaskdeskScheme", { value: true });
 
   var STATUS_HEADER = "x-flaskdesk-status";
+  var HEADERS_HEADER = "x-flaskdesk-headers";
 
   function splitStatus(value) {
     var space = value.indexOf(" ");
@@ -39,26 +42,63 @@
     };
   }
 
-  if (config.status) {
-    var fetchBeforeStatus = window.fetch;
-    window.fetch = function () {
-      return fetchBeforeStatus.apply(this, arguments).then(restoreStatus);
+  if (config.restore) {
+    // What the app sent, before Qt lower-cased it: [[name, value], ...] as hex of UTF-8 JSON
+    // (hex has no upper case to lose), or null.
+    var sentHeaders = function (hex) {
+      if (!hex || hex.length % 2) {
+        return null;
+      }
+      try {
+        var bytes = new Uint8Array(hex.length / 2);
+        for (var i = 0; i < bytes.length; i++) {
+          bytes[i] = parseInt(hex.substr(i * 2, 2), 16);
+        }
+        return JSON.parse(new TextDecoder().decode(bytes));
+      } catch (error) {
+        return null;
+      }
     };
 
-    var restoreStatus = function (response) {
-      var header = response.headers.get(STATUS_HEADER);
-      if (!header) {
+    var restoredHeaders = function (headers) {
+      var pairs = sentHeaders(headers.get(HEADERS_HEADER));
+      if (!pairs) {
+        return headers;
+      }
+      var fixed = new Headers(headers);
+      var seen = {};
+      pairs.forEach(function (pair) {
+        var key = String(pair[0]).toLowerCase();
+        if (!seen[key]) {
+          fixed.delete(key);
+          seen[key] = true;
+        }
+        fixed.append(pair[0], pair[1]);
+      });
+      return fixed;
+    };
+
+    var fetchBeforeRestore = window.fetch;
+    window.fetch = function () {
+      return fetchBeforeRestore.apply(this, arguments).then(restore);
+    };
+
+    var restore = function (response) {
+      var statusHeader = response.headers.get(STATUS_HEADER);
+      var headersHeader = response.headers.get(HEADERS_HEADER);
+      if (!statusHeader && !headersHeader) {
         return response;
       }
-      var real = splitStatus(header);
-      if (!(real.code >= 200 && real.code <= 599) || real.code === response.status) {
+      var headers = restoredHeaders(response.headers);
+      var real = splitStatus(headers.get(STATUS_HEADER) || response.status + " " + response.statusText);
+      if (!(real.code >= 200 && real.code <= 599)) {
         return response;
       }
       var nullBody = real.code === 204 || real.code === 205 || real.code === 304;
       var fixed = new Response(nullBody ? null : response.body, {
         status: real.code,
         statusText: real.text,
-        headers: response.headers,
+        headers: headers,
       });
       Object.defineProperties(fixed, {
         url: { value: response.url },
@@ -69,6 +109,48 @@
     };
 
     var xhrProto = XMLHttpRequest.prototype;
+    var nativeGetHeader = xhrProto.getResponseHeader;
+    var nativeAllHeaders = xhrProto.getAllResponseHeaders;
+    var xhrHeaders = function (xhr) {
+      var pairs = xhr.readyState >= 2 ? sentHeaders(nativeGetHeader.call(xhr, HEADERS_HEADER)) : null;
+      return pairs || null;
+    };
+    xhrProto.getResponseHeader = function (name) {
+      var pairs = xhrHeaders(this);
+      if (pairs) {
+        var wanted = String(name).toLowerCase();
+        var values = pairs
+          .filter(function (pair) {
+            return String(pair[0]).toLowerCase() === wanted;
+          })
+          .map(function (pair) {
+            return pair[1];
+          });
+        if (values.length) {
+          return values.join(", ");
+        }
+      }
+      return nativeGetHeader.call(this, name);
+    };
+    xhrProto.getAllResponseHeaders = function () {
+      var text = nativeAllHeaders.call(this);
+      var pairs = xhrHeaders(this);
+      if (!pairs) {
+        return text;
+      }
+      var fixed = {};
+      pairs.forEach(function (pair) {
+        var key = String(pair[0]).toLowerCase();
+        fixed[key] = fixed[key] ? fixed[key] + ", " + pair[1] : String(pair[1]);
+      });
+      return text
+        .split("\r\n")
+        .map(function (line) {
+          var key = line.slice(0, line.indexOf(":")).toLowerCase();
+          return key && fixed[key] !== undefined ? key + ": " + fixed[key] : line;
+        })
+        .join("\r\n");
+    };
     ["status", "statusText"].forEach(function (name) {
       var native = Object.getOwnPropertyDescriptor(xhrProto, name);
       if (!native || !native.get) {
