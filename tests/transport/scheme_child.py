@@ -6,8 +6,8 @@ fresh interpreter: ``python scheme_child.py CONFIG.json``. It writes what it saw
 
 * ``transport="loopback"``: the shipped path, unchanged: ``Server`` + ``Guard`` +
   ``select_backend(...).run(WindowSession(...))``.
-* ``transport="scheme"``: what ``WebviewBackend.run`` does once the wiring in
-  ``docs/transport.md`` is in, done here by hand with the same pieces: the toolkit's
+* ``transport="scheme"``: what ``WebviewBackend.run`` does once wired (``ui/scheme.py``,
+  "Wiring"), done here by hand with the same pieces: the toolkit's
   flaskdesk hooks (``QtHooks``/``GtkHooks``, navigation policy included) attached from
   ``window.events.before_show`` with the scheme's navigation policy, then
   ``install_scheme_transport`` (handler on the window's profile / web context, native navigation),
@@ -497,7 +497,7 @@ def run_scheme_window(
     storage: Path,
     run_scenario: Callable[[WindowHandle, str], None],
 ) -> None:
-    """What ``WebviewBackend.run`` does for ``transport="scheme"`` once wired (see ``docs/transport.md``)."""
+    """What ``WebviewBackend.run`` does for ``transport="scheme"`` once wired (``ui/scheme.py``, "Wiring")."""
     select_backend(toolkit)  # the same checks (toolkit importable, display answers)
     if toolkit == "qt":
         from flaskdesk.ui._qt import QtHooks

@@ -2,7 +2,7 @@
 
 Each test runs ``scheme_child.py`` in a fresh interpreter (pywebview owns the main thread and
 starts once per process) and asserts on the JSON it writes; screenshots land in the test's tmp dir.
-The scheme runs are wired the way ``docs/transport.md`` tells ``WebviewBackend.run`` to be.
+The scheme runs are wired the way ``ui/scheme.py`` ("Wiring") tells ``WebviewBackend.run`` to be.
 """
 
 from __future__ import annotations

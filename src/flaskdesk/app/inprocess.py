@@ -375,7 +375,7 @@ class SchemeGuard(Guard):
     * CORS preflights are refused, ``Access-Control-*`` headers stripped (the scheme is registered
       without CORS, so no other origin can read a response either).
 
-    Everything on the response side (CSP with nonce, ``nosniff``, frame and COOP/CORP headers, the
+    Everything on the response side (CSP with nonce, ``nosniff``, frame and CORP headers, the
     script tag, generic 500 pages, internal mounts under ``/__flaskdesk__/``) is the guard's, unchanged,
     except ``Referrer-Policy: same-origin`` instead of ``no-referrer`` (no token travels in scheme
     URLs, and same-origin referrers are what tells WebKitGTK's form posts from an opaque origin's)

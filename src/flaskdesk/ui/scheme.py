@@ -33,6 +33,14 @@ POST" redirects (Qt turns every redirect into a 303 GET).
 
 Windows (WebView2) and macOS (WKWebView) are designed for but not built; see
 :func:`_edgechromium_design` and :func:`_cocoa_design`.
+
+Wiring (``launch.py`` and ``ui/backend.py``): ``launch`` builds ``InProcessApp`` + ``SchemeGuard``
+instead of ``Server`` + ``Guard`` and passes ``WindowSession(..., scheme=SchemeTransport(
+transport.handle))``; ``WebviewBackend.run`` then uses ``scheme.policy``, calls
+``scheme.prepare(name)`` after ``hooks.prepare()``, creates the window with ``url=None``, calls
+``scheme.attach(window, name)`` in ``before_show`` after ``hooks.attach`` (then
+:func:`navigate` to the first URL), and loads later URLs with :func:`navigate` instead of
+``Window.load_url``. ``tests/transport/scheme_child.py`` does exactly this by hand.
 """
 
 from __future__ import annotations
