@@ -271,16 +271,20 @@ def test_closing_the_app_cancels_an_open_dialog(features: Features) -> None:
 # -- downloads and uploads -------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("theirs", [False, True], ids=["flaskdesk", "with-pywebview-ALLOW_DOWNLOADS"])
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_an_attachment_is_saved_where_the_save_dialog_says(
-    features: Features, backend: str, tmp_path: Path
+    features: Features, backend: str, theirs: bool, tmp_path: Path
 ) -> None:
     target = tmp_path / "saved" / "apples.csv"
     target.parent.mkdir()
-    with features.driver(backend) as app:
+    extra = {"FEATURES_PYWEBVIEW_DOWNLOADS": "1"} if theirs else {}
+    with features.driver(backend, **extra) as app:
         app.click("#export")  # a link to send_file(..., as_attachment=True)
-        features.x.answer("^Save$", str(target))
+        dialog = features.x.answer("^Save$", str(target))
         wait_until(lambda: target.exists() and target.read_text() == "name,count\napples,3\n", 15, "the file")
+        time.sleep(1.0)
+        assert [w for w in features.x.find("Save") if w != dialog] == []  # one dialog, not pywebview's too
         assert app.url.endswith("/")  # the page stayed where it was
         assert app.close() == 0
     assert "download saved to" in features.log_text() or backend == "gtk"

@@ -102,8 +102,8 @@ class Desktop:
         self._second_instance_hooks: list[Callable[..., None]] = []
         self._windows: WindowManager | None = None  # set by the launch while the window runs
         self._instance: SingleInstance | None = None  # the single-instance lock, while held
-        for name, fn in self.dialogs.bridge_functions().items():
-            self.bridge.expose_internal(f"dialogs.{name}", fn)
+        for function_name, fn in self.dialogs.bridge_functions().items():
+            self.bridge.expose_internal(f"dialogs.{function_name}", fn)
         self.bridge.expose_internal("windows.open", self._open_window_from_page)
         if app is not None:
             self.init_app(app)

@@ -268,7 +268,14 @@ def full(page: Page, config: dict[str, Any], result: dict[str, Any], shots: Path
         "fetch('/api/echo', {method: 'POST', headers: {'Content-Type': 'application/json'}, "
         "body: new Blob([JSON.stringify({blob: true})])}).then(r => r.json()).then(j => j.received)",
     )
-    result["cookie_js"] = page.value("(document.cookie = 'js_cookie=1; path=/', document.cookie)")
+    result["cookie_js"] = page.value(
+        "(() => { window.__said = []; const said = console.error; "
+        "console.error = (...a) => { window.__said.push(a.join(' ')); said.apply(console, a); }; "
+        "document.cookie = 'js_cookie=1; path=/'; "
+        "try { new WebSocket('ws://127.0.0.1:9/x').close(); } catch (e) {} "
+        "console.error = said; return document.cookie; })()"
+    )
+    result["console_said"] = page.value("window.__said")
 
     # Form POST → 302 → GET, with a session cookie and a flash message across the redirect.
     page.handle.evaluate_js(

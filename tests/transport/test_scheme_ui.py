@@ -123,3 +123,33 @@ def test_gtk_redirect_page_escapes_the_target() -> None:
     page = _gtk_scheme._refresh_page('app://flaskdesk/a?b=1&c="x"<')
     assert b'content="0;url=app://flaskdesk/a?b=1&amp;c=&quot;x&quot;&lt;"' in page
     assert b"<script" not in page
+
+
+def test_transport_benchmark_runs_without_a_window() -> None:
+    """The benchmark's Python-only part and its report, so ``benchmarks/transport.py`` cannot rot."""
+    import sys
+
+    root = str(Path(__file__).resolve().parents[2])
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from benchmarks import transport as bench
+
+    python = bench.python_roundtrips(20)
+    assert python["loopback"] is not None and python["scheme"] is not None
+    assert python["scheme"]["n"] == python["loopback"]["n"] == 20
+    summary = {"n": 1, "median": 0.5, "low": 0.5, "high": 0.5}
+    lat = {"n": 1, "p50": 1.0, "p99": 1.0, "mean": 1.0}
+    data = {
+        "date": "today",
+        "runs": 1,
+        "calls": 1,
+        "warmup": 0,
+        "machine": {"cpu": "cpu", "cores": 1, "os": "os"},
+        "startup": {"qt": {"loopback": summary, "scheme": summary}},
+        "roundtrip": {"qt": {t: {"bridge_ms": lat, "fetch_ms": lat} for t in bench.TRANSPORTS}},
+        "python": python,
+        "notes": bench.NOTES,
+    }
+    text = bench.render(data)
+    assert text.startswith("# Transport: loopback")
+    assert "| qt | 0.500 (0.500 to 0.500) | 0.500 (0.500 to 0.500) | 1.00x |" in text

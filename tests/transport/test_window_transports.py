@@ -170,6 +170,13 @@ def test_everything_a_page_does(
 
     # document.cookie: the engines keep no cookies for a custom scheme (server cookies are in the jar).
     assert result["cookie_js"] == ("" if transport == "scheme" else "js_cookie=1")
+    # ... and what the scheme cannot do is said, not silent.
+    said = " | ".join(result["console_said"])
+    if transport == "scheme":
+        assert "document.cookie does not work over app://" in said
+        assert "WebSockets cannot reach the app over app://" in said
+    else:
+        assert "flaskdesk:" not in said
     assert result["drained"] is True
 
 

@@ -110,9 +110,12 @@ class GtkHooks:
         if menus:
             self._add_menus(window.native, view, menus, policy, run_action)
         if downloads:
-            view.get_context().connect(
-                "download-started", lambda _ctx, download: self._download(window, view, download)
-            )
+            context = view.get_context()
+            theirs = getattr(instance, "on_download_started", None)
+            if theirs is not None:  # pywebview's own (settings["ALLOW_DOWNLOADS"]): one dialog, ours
+                with contextlib.suppress(TypeError):
+                    context.disconnect_by_func(theirs)
+            context.connect("download-started", lambda _ctx, download: self._download(window, view, download))
         gtk_window = window.native
         gtk_window.connect("configure-event", lambda w, _e: self._note_normal_size(w))
 

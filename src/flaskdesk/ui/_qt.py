@@ -196,6 +196,10 @@ class QtHooks:
         if menus:
             _add_menu_bar(browser, page, menus, policy, load_here, run_action)
         if downloads:
+            theirs = getattr(browser, "on_download_requested", None)
+            if theirs is not None:  # pywebview's own (settings["ALLOW_DOWNLOADS"]): one dialog, ours
+                with contextlib.suppress(TypeError, RuntimeError):
+                    profile.downloadRequested.disconnect(theirs)
             profile.downloadRequested.connect(lambda download: self._download(window, page, download))
 
     @contextlib.contextmanager

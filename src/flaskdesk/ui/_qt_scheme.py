@@ -237,7 +237,8 @@ def _read_request(job: Any) -> tuple[str, str, list[tuple[str, str]], bytes, str
     headers = [(name, value) for name, value in every if name.lower() not in _DROPPED_REQUEST_HEADERS]
     ranged = any(name.lower() == "range" for name, _ in every)
     initiator = job.initiator().toString() if not job.initiator().isEmpty() else ""
-    return method, url, headers, _read_body(job), initiator, ranged
+    body = b"" if method in ("GET", "HEAD") else _read_body(job)
+    return method, url, headers, body, initiator, ranged
 
 
 def _read_body(job: Any) -> bytes:

@@ -17,7 +17,7 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, overload
 
 from ..errors import WindowError
 
@@ -145,6 +145,33 @@ class Dialogs:
             )
         return host
 
+    @overload
+    def open_file(
+        self,
+        *,
+        title: str = ...,
+        directory: str | os.PathLike[str] | None = ...,
+        file_types: FileTypes | None = ...,
+        multiple: Literal[False] = ...,
+    ) -> str | None: ...
+    @overload
+    def open_file(
+        self,
+        *,
+        title: str = ...,
+        directory: str | os.PathLike[str] | None = ...,
+        file_types: FileTypes | None = ...,
+        multiple: Literal[True],
+    ) -> list[str] | None: ...
+    @overload
+    def open_file(
+        self,
+        *,
+        title: str = ...,
+        directory: str | os.PathLike[str] | None = ...,
+        file_types: FileTypes | None = ...,
+        multiple: bool,
+    ) -> str | list[str] | None: ...
     def open_file(
         self,
         *,
@@ -152,7 +179,7 @@ class Dialogs:
         directory: str | os.PathLike[str] | None = None,
         file_types: FileTypes | None = None,
         multiple: bool = False,
-    ) -> Any:
+    ) -> str | list[str] | None:
         """Ask for a file to open: its path (a list with ``multiple=True``), or ``None`` if cancelled."""
         request = FileDialogRequest(
             DialogKind.OPEN, title, _directory(directory), None, bool(multiple), parse_file_types(file_types)

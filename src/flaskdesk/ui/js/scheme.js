@@ -42,6 +42,48 @@
     };
   }
 
+  // What app:// cannot do is said in the console (the devtools, and the test driver's js_errors),
+  // never left to fail silently.
+  var warned = {};
+  var warnOnce = function (key, message) {
+    if (!warned[key]) {
+      warned[key] = true;
+      console.error("flaskdesk: " + message);
+    }
+  };
+  var cookie = Object.getOwnPropertyDescriptor(Document.prototype, "cookie");
+  if (cookie && cookie.set) {
+    Object.defineProperty(Document.prototype, "cookie", {
+      configurable: true,
+      enumerable: cookie.enumerable,
+      get: cookie.get,
+      set: function (value) {
+        warnOnce(
+          "cookie",
+          "document.cookie does not work over app:// (the engine keeps no cookies for it); " +
+            "cookies the server sets work, or use localStorage"
+        );
+        return cookie.set.call(this, value);
+      },
+    });
+  }
+  if (window.WebSocket) {
+    var NativeWebSocket = window.WebSocket;
+    var FlaskdeskWebSocket = function (url, protocols) {
+      warnOnce(
+        "websocket",
+        "WebSockets cannot reach the app over app:// (there is no server socket); " +
+          'use transport = "loopback" for an app that needs them'
+      );
+      return arguments.length > 1 ? new NativeWebSocket(url, protocols) : new NativeWebSocket(url);
+    };
+    FlaskdeskWebSocket.prototype = NativeWebSocket.prototype;
+    ["CONNECTING", "OPEN", "CLOSING", "CLOSED"].forEach(function (name) {
+      FlaskdeskWebSocket[name] = NativeWebSocket[name];
+    });
+    window.WebSocket = FlaskdeskWebSocket;
+  }
+
   if (config.restore) {
     // What the app sent, before Qt lower-cased it: [[name, value], ...] as hex of UTF-8 JSON
     // (hex has no upper case to lose), or null.
