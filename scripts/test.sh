@@ -10,3 +10,5 @@ echo "== ruff"; .venv/bin/ruff check src tests benchmarks examples
 echo "== mypy"; .venv/bin/mypy
 echo "== pytest"
 .venv/bin/python -m pytest "$@"
+echo "== pytest: examples/notes (its own suite, on the flaskdesk pytest plugin)"
+(cd examples/notes && ../../.venv/bin/python -m pytest -q -p no:cacheprovider)
