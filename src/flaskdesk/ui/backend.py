@@ -426,17 +426,7 @@ class WebviewBackend:
         self._session, self._policy, self._storage_dir = session, policy, storage_dir
         self._state_file = WindowStateFile(session.state_file) if session.state_file is not None else None
         splash = session.splash_html
-        window = webview.create_window(
-            options.title,
-            url=None if splash else session.url,
-            html=splash,
-            width=options.width,
-            height=options.height,
-            min_size=options.min_size,
-            resizable=options.resizable,
-            background_color=options.background_color,
-            text_select=True,  # a web app's text stays selectable, as in a browser
-        )
+        window = _create_window(webview, None if splash else session.url, options, html=splash)
         self._main = window
         # The splash is inline HTML: its (only) load is trusted; the app's URL follows once shown.
         self._watch(
@@ -490,15 +480,7 @@ class WebviewBackend:
         webview = _import_webview()
         if self._hooks is not None:
             self._hooks.prepare()
-        window = webview.create_window(
-            look.title,
-            html=html,
-            width=look.width,
-            height=look.height,
-            min_size=look.min_size,
-            background_color=look.background_color,
-            text_select=True,
-        )
+        window = _create_window(webview, None, look, html=html)
         self._watch(window, NavigationPolicy(None), look, storage_dir=None, dev=False, trust_first=True)
         self._start(webview, private_mode=True, storage_path=None, icon=_icon_path(options.icon))
 
@@ -551,16 +533,7 @@ class WebviewBackend:
 
         def create() -> None:  # GUI thread: the hooks are in place before the window can load anything
             webview = _import_webview()
-            window = webview.create_window(
-                options.title,
-                url=url,
-                width=options.width,
-                height=options.height,
-                min_size=options.min_size,
-                resizable=options.resizable,
-                background_color=options.background_color,
-                text_select=True,
-            )
+            window = _create_window(webview, url, options)
             self._watch(
                 window, policy, options, storage_dir=storage_dir, dev=session.dev, trust_first=False, key=key
             )
@@ -579,16 +552,7 @@ class WebviewBackend:
 
         if hooks is None:  # native backends: pywebview's own way (from a worker thread)
             webview = _import_webview()
-            window = webview.create_window(
-                options.title,
-                url=url,
-                width=options.width,
-                height=options.height,
-                min_size=options.min_size,
-                resizable=options.resizable,
-                background_color=options.background_color,
-                text_select=True,
-            )
+            window = _create_window(webview, url, options)
             self._watch(
                 window, policy, options, storage_dir=storage_dir, dev=session.dev, trust_first=False, key=key
             )
@@ -881,6 +845,21 @@ class _BackendDialogs:
         if window is None:
             return False
         return bool(window.create_confirmation_dialog(title, message))
+
+
+def _create_window(webview: Any, url: str | None, options: WindowOptions, **extra: Any) -> Any:
+    """A pywebview window with the app's look (every window flaskdesk opens goes through here)."""
+    return webview.create_window(
+        options.title,
+        url=url,
+        width=options.width,
+        height=options.height,
+        min_size=options.min_size,
+        resizable=options.resizable,
+        background_color=options.background_color,
+        text_select=True,  # a web app's text stays selectable, as in a browser
+        **extra,
+    )
 
 
 def _release_stranded_js_calls(webview: Any) -> None:
