@@ -90,19 +90,11 @@ def _launch(
     except FlaskdeskError as error:
         report_startup_error(backend, options, error, log_file, channel)
         raise
-    live = _live_app(app, desktop, reload) if dev else None
+    live = live_app(app, desktop, reload) if dev else None
     try:
-        guard = Guard(
-            live if live is not None else app,
-            port=server.port,
-            token=Guard.new_token(),
-            policy=GuardPolicy(csp=settings.csp, dev=dev),
-            internal={
-                "bridge": live.bridge_wsgi_app if live is not None else desktop.bridge.wsgi_app,
-                "flaskdesk.js": script_wsgi_app,
-            },
+        guard = build_guard(
+            desktop, app, port=server.port, token=Guard.new_token(), csp=settings.csp, dev=dev, live=live
         )
-        desktop.bridge.context = app.app_context
         server.swap_app(guard)
         server.start()
         if live is not None:
@@ -137,6 +129,34 @@ def _launch(
     log.info("%s closed cleanly", settings.name)
 
 
+def build_guard(
+    desktop: Desktop,
+    app: Flask,
+    *,
+    port: int,
+    token: str,
+    csp: str | None,
+    dev: bool,
+    live: LiveApp | None = None,
+) -> Guard:
+    """The guard and its internal mounts around what is served: the one way every launch builds it.
+
+    ``live`` (dev mode) is served instead of ``app`` and answers bridge calls for the current app.
+    Bridge calls run inside ``app``'s application context.
+    """
+    desktop.bridge.context = app.app_context
+    return Guard(
+        live if live is not None else app,
+        port=port,
+        token=token,
+        policy=GuardPolicy(csp=csp, dev=dev),
+        internal={
+            "bridge": live.bridge_wsgi_app if live is not None else desktop.bridge.wsgi_app,
+            "flaskdesk.js": script_wsgi_app,
+        },
+    )
+
+
 def bind_server(paths: AppPaths, name: str) -> Server:
     """Bind the port this app had last time, else any free one.
 
@@ -148,14 +168,14 @@ def bind_server(paths: AppPaths, name: str) -> Server:
     remembered = _read_port(port_file)
     if remembered:
         try:
-            return Server(_not_ready, port=remembered, name=name)
+            return Server(not_ready, port=remembered, name=name)
         except ServerError as error:
             log.warning(
                 "could not reuse port %d (%s); the window's local storage starts empty this run",
                 remembered,
                 error.__cause__ or error,
             )
-    server = Server(_not_ready, name=name)
+    server = Server(not_ready, name=name)
     try:
         port_file.write_text(str(server.port))
     except OSError as error:
@@ -252,7 +272,7 @@ def error_page(title: str, error: BaseException, log_file: Path | None) -> str:
     )
 
 
-def _live_app(app: Flask, desktop: Desktop, reload: Callable[[], Flask] | None) -> LiveApp:
+def live_app(app: Flask, desktop: Desktop, reload: Callable[[], Flask] | None) -> LiveApp:
     """Dev mode's reloading app (imported here: a shipped app never loads the dev loop)."""
     from .devloop import LiveApp
 
@@ -267,6 +287,7 @@ def _debugged(app: Flask) -> Any:
     return DebuggedApplication(app, evalex=True, pin_security=False)
 
 
-def _not_ready(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+def not_ready(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    """What the server answers between binding and the guard being in place."""
     start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
     return [b"starting"]

@@ -24,14 +24,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import click
-from flask import Flask
 
 from ..errors import BackendError
 from ..launcher import load_app, run_target
 from .doctor import SystemProbe, has_display
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 log = logging.getLogger("flaskdesk")
 
@@ -162,18 +161,6 @@ def _is_local_path(value: str) -> bool:
     return value.startswith("/") and not value.startswith("//") and "\\" not in value
 
 
-def _debugged(app: Flask) -> WSGIApplication:
-    from werkzeug.debug import DebuggedApplication
-
-    app.debug = True
-    return DebuggedApplication(app, evalex=True, pin_security=False)
-
-
-def _starting(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-    start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
-    return [b"starting"]
-
-
 def serve_in_browser(
     target: str | None,
     *,
@@ -185,13 +172,12 @@ def serve_in_browser(
 
     Stops on Ctrl+C or SIGTERM (or when ``stop`` is set), after finishing in-flight requests.
     """
-    from ..app.guard import Guard, GuardPolicy
+    from ..app.guard import Guard
     from ..app.logs import configure_logging
     from ..app.paths import AppPaths
     from ..app.server import Server
     from ..desktop import Desktop
-    from ..devloop import LiveApp
-    from ..ui.bridge import script_wsgi_app
+    from ..launch import build_guard, live_app, not_ready
 
     app, _ = load_app(target)
     found = app.extensions.get("flaskdesk")
@@ -201,20 +187,10 @@ def serve_in_browser(
     paths.ensure()
     configure_logging(paths.log_dir, name=settings.name, dev=dev, app_logger=app.logger.name)
     desktop.relocate_instance_path(app)
-    live = LiveApp(app, desktop=desktop, wrap=_debugged, load=lambda: load_app(target)[0]) if dev else None
-    server = Server(_starting, name=settings.name)
+    live = live_app(app, desktop, lambda: load_app(target)[0]) if dev else None
+    server = Server(not_ready, name=settings.name)
     token = Guard.new_token()
-    guard = Guard(
-        live if live is not None else app,
-        port=server.port,
-        token=token,
-        policy=GuardPolicy(csp=settings.csp, dev=dev),
-        internal={
-            "bridge": live.bridge_wsgi_app if live is not None else desktop.bridge.wsgi_app,
-            "flaskdesk.js": script_wsgi_app,
-        },
-    )
-    desktop.bridge.context = app.app_context
+    guard = build_guard(desktop, app, port=server.port, token=token, csp=settings.csp, dev=dev, live=live)
     server.swap_app(BrowserLaunch(guard, token=token, port=server.port))
     stop = stop or threading.Event()
     try:

@@ -214,19 +214,12 @@ def desktop_of(app: Flask) -> Desktop:
 
 def build_guard(app: Flask, *, port: int = DESKTOP_TEST_PORT, dev: bool = False) -> Guard:
     """The guard and internal mounts a launch builds around ``app`` (see ``flaskdesk.launch``)."""
-    from ..app.guard import Guard, GuardPolicy
-    from ..ui.bridge import script_wsgi_app
+    from ..app.guard import Guard
+    from ..launch import build_guard as build_launch_guard
 
     desktop = desktop_of(app)
     settings = desktop.launch_settings(app)
-    desktop.bridge.context = app.app_context
-    return Guard(
-        app,
-        port=port,
-        token=Guard.new_token(),
-        policy=GuardPolicy(csp=settings.csp, dev=dev),
-        internal={"bridge": desktop.bridge.wsgi_app, "flaskdesk.js": script_wsgi_app},
-    )
+    return build_launch_guard(desktop, app, port=port, token=Guard.new_token(), csp=settings.csp, dev=dev)
 
 
 def make_client(app: Flask, guard: Guard) -> FlaskClient:
