@@ -412,7 +412,7 @@ def test_size_and_position_come_back_and_fit_the_screen(features: Features, back
 def test_the_splash_shows_until_the_first_page_arrives(
     features: Features, backend: str, tmp_path: Path
 ) -> None:
-    process = features.launch(backend, FEATURES_SPLASH="1")  # the first page takes 2 s
+    process = features.launch(backend, FEATURES_SPLASH="1")  # the first page takes 4 s
     shots = iter(range(1000))
 
     def colour_on_screen(colour: tuple[int, int, int]) -> bool:

@@ -364,6 +364,25 @@ def _x_server_answers(number: int) -> bool:
 # running
 
 
+#: Resolves once the engine has produced two frames, so what the page shows is on screen.
+_PAINTED_FRAME_JS = "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
+
+
+def _wait_for_a_painted_frame(window: Any, timeout: float) -> None:
+    """Wait until the window's loaded page has been painted, or ``timeout`` passes.
+
+    An engine reports a page loaded before its first frame reaches the screen; a navigation
+    started in between (on a busy machine) can leave the old page never shown at all.
+    """
+    painted = threading.Event()
+    try:
+        window.evaluate_js(_PAINTED_FRAME_JS, callback=lambda _result: painted.set())
+    except Exception:  # a page whose own CSP forbids eval: the load event is all there is
+        log.debug("could not wait for the splash to paint", exc_info=True)
+        return
+    painted.wait(timeout)
+
+
 #: How long closing waits for a page that is still loading (see :meth:`WebviewBackend.close_all`).
 _LOAD_SETTLE_SECONDS = 3.0
 #: How long the app's first load waits for the splash page to be up.
@@ -736,7 +755,8 @@ class WebviewBackend:
         """The splash is up: load the app; its first page replaces the splash when it arrives."""
         # The splash must have loaded (and so painted) first: a navigation started earlier cancels
         # it. The engine then keeps showing it until the app's first response arrives.
-        window.events.loaded.wait(_SPLASH_LOAD_SECONDS)
+        if window.events.loaded.wait(_SPLASH_LOAD_SECONDS):
+            _wait_for_a_painted_frame(window, _SPLASH_LOAD_SECONDS)
         with self._lock:
             if self._stop_requested or self._failure is not None:
                 return
