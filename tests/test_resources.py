@@ -73,3 +73,45 @@ def test_package_file() -> None:
 def test_package_file_stays_inside(relative: str) -> None:
     with pytest.raises(ValueError, match="plain relative path"):
         resources.package_file(relative)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A project folder: pyproject.toml, the app in a src/ layout, and a file to ``include``."""
+    root = tmp_path / "proj"
+    (root / "src" / "notes").mkdir(parents=True)
+    (root / "data").mkdir()
+    (root / "pyproject.toml").write_text("[tool.flaskdesk]\n", encoding="utf-8")
+    (root / "data" / "rates.csv").write_text("eur,1\n", encoding="utf-8")
+    return root
+
+
+def test_project_path_from_source_finds_the_project_folder(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flask import Flask
+
+    expected = project / "data" / "rates.csv"
+    assert resources.project_path("data/rates.csv", start=project / "src" / "notes") == expected
+    assert resources.project_path("data/rates.csv", start=project / "pyproject.toml") == expected
+    app = Flask("notes", root_path=str(project / "src" / "notes"))
+    monkeypatch.chdir(tmp_path)  # the current Flask app wins over the current directory
+    with app.app_context():
+        assert resources.project_path("data/rates.csv").read_text(encoding="utf-8") == "eur,1\n"
+    monkeypatch.chdir(project / "src")
+    assert resources.project_path("data/rates.csv") == expected
+    lone = tmp_path / "lone"  # no pyproject.toml anywhere above: relative to ``start`` itself
+    lone.mkdir()
+    assert resources.project_path("data/x.csv", start=lone) == lone / "data" / "x.csv"
+
+
+def test_project_path_frozen_is_in_the_bundle(frozen: Path, project: Path) -> None:
+    """Where ``include`` put the file: the same relative path in the bundle, wherever ``start`` is."""
+    assert resources.project_path("data/rates.csv") == frozen / "data" / "rates.csv"
+    assert resources.project_path("data/rates.csv", start=project) == frozen / "data" / "rates.csv"
+
+
+@pytest.mark.parametrize("relative", ["../secret", "/etc/passwd", "data/../../x", ""])
+def test_project_path_stays_inside(relative: str) -> None:
+    with pytest.raises(ValueError, match="relative to the project folder"):
+        resources.project_path(relative)

@@ -1,4 +1,4 @@
-"""The only "am I frozen?" code, and where flaskdesk's own files are found.
+"""The only "am I frozen?" code: where flaskdesk's own files, and the app's included ones, are found.
 
 Everything else asks here instead of looking at ``sys.frozen`` or building paths from
 ``__file__``, so a PyInstaller build and a source checkout differ in one small module.
@@ -7,11 +7,13 @@ Everything else asks here instead of looking at ``sys.frozen`` or building paths
 from __future__ import annotations
 
 import json
+import os
 import sys
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .config import find_pyproject
 from .errors import ConfigError
 
 if TYPE_CHECKING:
@@ -53,6 +55,32 @@ def package_file(relative: str) -> Traversable:
     for part in parts:  # one part per call: Python 3.10's joinpath takes a single name
         node = node.joinpath(part)
     return node
+
+
+def project_path(relative: str, *, start: str | os.PathLike[str] | None = None) -> Path:
+    """A project file by its path relative to the project folder, from source and frozen alike.
+
+    This is how an app reads what ``[tool.flaskdesk] include`` bundles:
+    ``project_path("data/rates.csv")``. Frozen, the build put the file at that same relative path
+    in the bundle (:func:`bundle_dir`). From source, the path is taken from the project folder: the
+    nearest folder holding ``pyproject.toml`` at or above ``start``, which defaults to the current
+    Flask app's ``root_path`` (else the current directory); without a ``pyproject.toml``, ``start``
+    itself. The path is returned whether or not the file exists.
+    """
+    parts = relative.replace("\\", "/").split("/")
+    if not relative.strip() or relative.startswith("/") or Path(relative).drive or ".." in parts:
+        raise ValueError(f"project_path() takes a path relative to the project folder, not {relative!r}")
+    if is_frozen():
+        return bundle_dir().joinpath(*parts)
+    if start is None:
+        from flask import current_app, has_app_context
+
+        start = current_app.root_path if has_app_context() else os.getcwd()
+    folder = Path(start).resolve()
+    if not folder.is_dir():
+        folder = folder.parent
+    pyproject = find_pyproject(folder)
+    return (pyproject.parent if pyproject is not None else folder).joinpath(*parts)
 
 
 def baked_config_path() -> Path | None:

@@ -130,6 +130,10 @@ def test_full_then_fast_then_full(demo_project: Path, env: dict[str, str]) -> No
     spec = (work / "Freeze-Demo.spec").read_text()
     assert f"({str(demo_project / 'demoapp' / 'static')!r}, 'demoapp/static')" in spec
     assert "'fdbp_ext/templates')" in spec and "'demoapp.commands'," in spec
+    # [tool.flaskdesk] include: each match at its project-relative path
+    assert f"({str(demo_project / 'data' / 'colours.csv')!r}, 'data')" in spec
+    assert f"({str(demo_project / 'content')!r}, 'content')" in spec
+    assert "notes.txt" not in spec
     assert [s for s, _ in stages][:3] == ["collect", "Analysis", "COLLECT"]
 
     # only a template changed: copied into the bundle, PyInstaller not run
@@ -142,6 +146,17 @@ def test_full_then_fast_then_full(demo_project: Path, env: dict[str, str]) -> No
     bundled = demo_project / "dist/Freeze-Demo/_internal/demoapp/pages/templates/pages/index.html"
     assert "Changed" in bundled.read_text()
     assert fast.updated == ("demoapp/pages/templates/pages/index.html",)
+
+    # an included file edited, one added to a glob, one removed: the same fast path
+    (demo_project / "data" / "colours.csv").write_text("colour,hex\nblue,#0000ff\n")
+    (demo_project / "data" / "more.csv").write_text("x\n")
+    (demo_project / "content" / "help" / "topics" / "nested.txt").unlink()
+    fast = builder.build(BuildOptions(backend="qt"))
+    assert (fast.mode, host.runs()) == ("fast", [])
+    assert fast.updated == ("data/colours.csv", "data/more.csv", "-content/help/topics/nested.txt")
+    internal = demo_project / "dist/Freeze-Demo/_internal"
+    assert "blue" in (internal / "data" / "colours.csv").read_text()
+    assert (internal / "data" / "more.csv").is_file()
 
     # nothing changed: up to date
     assert builder.build(BuildOptions(backend="qt")).mode == "up-to-date"
@@ -174,6 +189,15 @@ def test_clean_onefile_and_failure(demo_project: Path, env: dict[str, str]) -> N
     with pytest.raises(Exception, match="Unable to find '/nope'") as info:
         builder.build(BuildOptions(backend="qt"))
     assert "Full log:" in str(info.value)
+
+
+def test_a_bad_include_fails_before_the_app_is_probed(demo_project: Path, env: dict[str, str]) -> None:
+    pyproject = demo_project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"content/"', '"docs/*.md"'))
+    builder, host, _stages = _builder(demo_project, env, FakePyInstaller())
+    with pytest.raises(ConfigError, match=r'^\[tool.flaskdesk\] include: "docs/\*.md" matches nothing in '):
+        builder.build(BuildOptions(backend="qt"))
+    assert host.runs() == []
 
 
 def test_missing_app_and_backend_errors(tmp_path: Path, env: dict[str, str]) -> None:

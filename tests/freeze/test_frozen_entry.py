@@ -101,6 +101,9 @@ def test_main_runs_flask_commands_of_the_project_app(
     monkeypatch.setenv("FLASKDESK_DATA_DIR", str(tmp_path))
     assert main(["flask", "hello"]) == 0
     assert "hello world from demoapp" in capsys.readouterr().out
+    # an `include`d file, read from source the way the frozen build reads it (test_real_build.py)
+    assert main(["flask", "included", "data/colours.csv"]) == 0
+    assert capsys.readouterr().out == (FIXTURE / "app" / "data" / "colours.csv").read_text()
 
 
 def test_main_maps_errors_to_exit_codes(

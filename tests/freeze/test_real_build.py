@@ -28,6 +28,7 @@ pytestmark = pytest.mark.slow
 APP_GREEN = (0x3A, 0x7B, 0x5C)
 EXT_RED = (0xC0, 0x39, 0x2B)
 NAME = "Freeze-Demo"
+COLOURS = "colour,hex\ngreen,#3a7b5c\nred,#c0392b\n"  # the fixture's data/colours.csv (include)
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,10 @@ def test_qt_build_output(qt_build: Built) -> None:
     assert (internal / "flaskdesk" / "baked-config.json").is_file()
     assert (internal / "flaskdesk" / "ui" / "js" / "flaskdesk.js").is_file()  # our hook
     assert (internal / "licenses" / "THIRD-PARTY-NOTICES.txt").is_file()
+    # [tool.flaskdesk] include = ["data/*.csv", "content/"]: at their project-relative paths
+    assert (internal / "data" / "colours.csv").read_text() == COLOURS
+    assert not (internal / "data" / "notes.txt").exists()
+    assert (internal / "content" / "help" / "topics" / "nested.txt").is_file()
     print(f"\nQt onedir build: {qt_build.seconds:.1f} s")
 
 
@@ -171,6 +176,18 @@ def test_qt_frozen_app_runs_its_flask_commands(qt_build: Built, tmp_path: Path) 
         [str(qt_build.executable), "flask", "fail"], env=env, capture_output=True, timeout=60
     )
     assert fail.returncode == 3
+    for relative, expected in [
+        ("data/colours.csv", COLOURS),
+        ("content/help/topics/nested.txt", "Nested: content/ is taken whole.\n"),
+    ]:
+        shown = subprocess.run(
+            [str(qt_build.executable), "flask", "included", relative],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert (shown.returncode, shown.stdout) == (0, expected), shown.stderr
 
 
 def test_check_drives_every_page_of_the_built_app(qt_build: Built, x_display: str, tmp_path: Path) -> None:
@@ -185,6 +202,7 @@ def test_check_drives_every_page_of_the_built_app(qt_build: Built, x_display: st
 def test_fast_rebuild_after_a_template_change(qt_build: Built) -> None:
     template = qt_build.project / "demoapp" / "pages" / "templates" / "pages" / "index.html"
     template.write_text(template.read_text().replace("<h1>Freeze demo</h1>", "<h1>Fast rebuild</h1>"))
+    (qt_build.project / "data" / "colours.csv").write_text("colour,hex\nblue,#0000ff\n")
     result, seconds = build(qt_build.project, "--backend", "qt")
     if "flaskdesk itself" in result.stdout or "installed packages" in result.stdout:
         # flaskdesk or the venv changed under a shared dev checkout meanwhile: the rule held, try again
@@ -194,6 +212,14 @@ def test_fast_rebuild_after_a_template_change(qt_build: Built) -> None:
     assert "without re-running PyInstaller" in result.stdout
     bundled = qt_build.executable.parent / "_internal/demoapp/pages/templates/pages/index.html"
     assert "Fast rebuild" in bundled.read_text()
+    shown = subprocess.run(
+        [str(qt_build.executable), "flask", "included", "data/colours.csv"],
+        env={**os.environ, "FLASKDESK_DATA_DIR": str(qt_build.project / "user-data")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shown.stdout == "colour,hex\nblue,#0000ff\n", shown.stderr
     assert seconds < 0.2 * qt_build.seconds
     print(f"\nfast rebuild {seconds:.2f} s vs full {qt_build.seconds:.1f} s")
 
@@ -223,4 +249,12 @@ def test_gtk_onefile_runs_commands(
         env={**os.environ, "FLASKDESK_DATA_DIR": str(tmp_path)},
     )
     assert (hello.returncode, hello.stdout.strip()) == (0, "hello world from demoapp")
+    shown = subprocess.run(  # include in onefile: unpacked with the rest, same relative path
+        [str(built.executable), "flask", "included", "data/colours.csv"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "FLASKDESK_DATA_DIR": str(tmp_path)},
+    )
+    assert (shown.returncode, shown.stdout) == (0, COLOURS), shown.stderr
     print(f"\nGTK onefile build {built.seconds:.1f} s, {built.executable.stat().st_size / 1e6:.0f} MB")

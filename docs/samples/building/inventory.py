@@ -1,11 +1,12 @@
 import contextlib
+import csv
 import os
 import sqlite3
 
 import click
 from flask import Flask, current_app
 
-from flaskdesk import Desktop
+from flaskdesk import Desktop, resources
 
 desktop = Desktop(title="Inventory")
 
@@ -24,11 +25,19 @@ def connect():
     return contextlib.closing(sqlite3.connect(os.path.join(current_app.instance_path, "inventory.sqlite")))
 
 
+def starter_items():
+    """Rows of data/starter-items.csv: bundled by `include`, found the same way from source and frozen."""
+    with open(resources.project_path("data/starter-items.csv"), newline="", encoding="utf-8") as file:
+        return [(row["name"],) for row in csv.DictReader(file)]
+
+
 @click.command("init-db")
 def init_db():
-    """Create the tables. The frozen app runs this once per user (first-run)."""
+    """Create the tables and the starter items. The frozen app runs this once per user (first-run)."""
     with connect() as db:
         db.execute("CREATE TABLE IF NOT EXISTS item (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+        if db.execute("SELECT COUNT(*) FROM item").fetchone()[0] == 0:
+            db.executemany("INSERT INTO item (name) VALUES (?)", starter_items())
         db.commit()
     click.echo("Database ready.")
 

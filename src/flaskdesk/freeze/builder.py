@@ -31,6 +31,7 @@ from ..host import Host
 from ..resources import BAKED_CONFIG
 from . import collect as collect_mod
 from .errors import BuildError
+from .include import resolve_includes
 from .licenses import Notice, read_summary
 from .manifest import (
     AssetUpdate,
@@ -244,6 +245,10 @@ class Builder:
             platform=self.platform,
         )
 
+    def includes(self, config: ProjectConfig) -> tuple[DataEntry, ...]:
+        """``[tool.flaskdesk] include`` resolved in the project folder (see :mod:`.include`)."""
+        return resolve_includes(config.include or (), self.root)
+
     def key(self, target: BuildTarget) -> dict[str, str]:
         """What must be unchanged for a fast rebuild: config text, target, Python, packages, flaskdesk.
 
@@ -273,6 +278,7 @@ class Builder:
         started = time.monotonic()
         config = self.config()
         target = self.resolve(options, config)
+        includes = self.includes(config)  # before anything slow: a bad pattern fails at once
         layout = BuildLayout(self.root, target.name, target.onefile)
         if options.clean:
             self.progress("clean", f"removing {layout.work} and {layout.bundle}")
@@ -281,7 +287,7 @@ class Builder:
         layout.work.mkdir(parents=True, exist_ok=True)
         key = self.key(target)
         if not target.onefile and not options.clean:
-            fast = self._try_fast(layout, key, started)
+            fast = self._try_fast(layout, key, started, includes)
             if fast is not None:
                 return fast
 
@@ -293,11 +299,11 @@ class Builder:
             target,
             project_root=self.root,
             work_dir=layout.work,
-            app_datas=assets.datas,
+            app_datas=(*assets.datas, *includes),
             app_modules=assets.modules,
             pathex=assets.pathex,
         )
-        manifest = None if target.onefile else self._manifest(layout, key, assets)
+        manifest = None if target.onefile else self._manifest(layout, key, assets, includes)
         spec_file = self._write_inputs(config, target, plan, layout)
         epoch = source_date_epoch(self.host, self.root, self.env)
         log_file = layout.work / "pyinstaller.log"
@@ -366,9 +372,17 @@ class Builder:
         )
 
     def _manifest(
-        self, layout: BuildLayout, key: Mapping[str, str], assets: collect_mod.AppAssets
+        self,
+        layout: BuildLayout,
+        key: Mapping[str, str],
+        assets: collect_mod.AppAssets,
+        includes: tuple[DataEntry, ...],
     ) -> Manifest:
-        """The fast-rebuild record of this build, hashed before PyInstaller runs (edits during it count)."""
+        """The fast-rebuild record of this build, hashed before PyInstaller runs (edits during it count).
+
+        ``asset_roots`` are the app's folders only: the ``include`` patterns are resolved afresh by
+        every build, so a file a glob newly matches (or no longer matches) is copied (or removed).
+        """
         roots = [str(folder) for _name, folder in assets.packages] + [
             str(p) for p in assets.source_files if p.name != "__init__.py"
         ]
@@ -378,19 +392,24 @@ class Builder:
             key=key,
             sources=hash_sources(source_roots),
             source_roots=source_roots,
-            assets=hash_assets(collect_mod.asset_files(assets.datas)),
+            assets=hash_assets(collect_mod.asset_files((*assets.datas, *includes))),
             asset_roots=asset_roots,
             bundle_data=str(layout.bundle_data),
             executable=str(layout.executable),
         )
 
-    def _try_fast(self, layout: BuildLayout, key: Mapping[str, str], started: float) -> BuildResult | None:
-        """Update a onedir bundle in place when only assets changed; ``None`` when a full build is needed."""
+    def _try_fast(
+        self, layout: BuildLayout, key: Mapping[str, str], started: float, includes: tuple[DataEntry, ...]
+    ) -> BuildResult | None:
+        """Update a onedir bundle in place when only assets changed; ``None`` when a full build is needed.
+
+        Assets are the app's template, static and package-data files and the ``include`` matches.
+        """
         manifest_path = layout.work / "manifest.json"
         old = Manifest.load(manifest_path)
         if old is None or not layout.executable.is_file() or old.bundle_data != str(layout.bundle_data):
             return None
-        entries = [DataEntry(Path(source), dest) for source, dest in old.asset_roots]
+        entries = [*(DataEntry(Path(source), dest) for source, dest in old.asset_roots), *includes]
         assets = hash_assets(collect_mod.asset_files(entries))
         update = plan_update(old, key=key, sources=hash_sources(old.source_roots), assets=assets)
         if not isinstance(update, AssetUpdate):
@@ -429,12 +448,14 @@ class Builder:
 
     def _apply(self, update: AssetUpdate, layout: BuildLayout) -> None:
         if update.empty:
-            self.progress("up to date", "no template, static or code change since the last build")
+            self.progress(
+                "up to date", "no template, static, included or code file changed since the last build"
+            )
             return
         self.progress(
             "fast update",
-            f"only templates/static changed: copying {len(update.copy)} and removing {len(update.delete)} "
-            "file(s) without re-running PyInstaller",
+            f"only templates, static or included files changed: copying {len(update.copy)} and removing "
+            f"{len(update.delete)} file(s) without re-running PyInstaller",
         )
         data = layout.bundle_data
         for source, dest in update.copy:

@@ -203,12 +203,13 @@ def assets_from_report(report: Mapping[str, Any], project_root: Path) -> AppAsse
 def asset_files(datas: Iterable[DataEntry]) -> Iterator[tuple[Path, str]]:
     """Every file the ``datas`` entries copy, with its destination path in the bundle."""
     for entry in datas:
+        prefix = "" if entry.dest in ("", ".") else f"{entry.dest}/"  # "." is the bundle folder itself
         if entry.source.is_dir():
             for path in sorted(entry.source.rglob("*")):
                 if path.is_file() and not _SKIP_DIRS.intersection(path.relative_to(entry.source).parts):
-                    yield path, f"{entry.dest}/{path.relative_to(entry.source).as_posix()}"
+                    yield path, f"{prefix}{path.relative_to(entry.source).as_posix()}"
         elif entry.source.is_file():
-            yield entry.source, f"{entry.dest}/{entry.source.name}"
+            yield entry.source, f"{prefix}{entry.source.name}"
 
 
 def collect(
