@@ -198,6 +198,117 @@ def test_a_pipe_is_refused() -> None:
         os.close(write_end)
 
 
+# -- on Windows: a connected loopback TCP pair (real sockets here; only the handle passing differs) --
+
+
+def tcp_pair() -> tuple[socket.socket, socket.socket]:
+    """What ``socket.socketpair()`` returns on Windows: one loopback connection, its listener closed."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        client = socket.create_connection(listener.getsockname())
+        server, _ = listener.accept()
+    return client, server
+
+
+def assert_closed(fd: int) -> None:
+    with pytest.raises(OSError):
+        os.fstat(fd)
+
+
+def test_windows_speaks_the_protocol_over_a_loopback_tcp_pair() -> None:
+    ours, theirs = tcp_pair()
+    theirs.set_inheritable(True)  # as the launching tool leaves it for handle_list
+    fd = theirs.detach()
+    env = {FD_VARIABLE: str(fd), SECRET_VARIABLE: SECRET, "OTHER": "1"}
+    channel = claim(env, platform="win32")
+    assert channel is not None
+    assert env == {"OTHER": "1"}
+    assert os.get_inheritable(fd) is False
+    channel.start(FakeWindow(), app=make_app(), origin=ORIGIN, log_file=None)
+    client = Client(ours)
+    assert client.hello() == {"id": 1, "ok": True, "result": {"protocol": 1, "pid": os.getpid()}}
+    reply = client.request("routes")
+    assert reply is not None and reply["result"] == ["/", "/page"]
+    channel.close()
+    ours.close()
+
+
+def test_windows_still_requires_the_secret_first() -> None:
+    ours, theirs = tcp_pair()
+    channel = claim({FD_VARIABLE: str(theirs.detach()), SECRET_VARIABLE: SECRET}, platform="win32")
+    assert channel is not None
+    window = FakeWindow()
+    channel.start(window, app=make_app(), origin=ORIGIN)
+    client = Client(ours)
+    reply = client.hello("x" * 43)
+    assert reply is not None and reply["error"]["name"] == "Unauthorized"
+    assert client.receive() is None
+    assert window.scripts == []
+    channel.close()
+    ours.close()
+
+
+def test_windows_refuses_a_weak_secret() -> None:
+    ours, theirs = tcp_pair()
+    fd = theirs.detach()
+    with pytest.raises(ConfigError, match=SECRET_VARIABLE):
+        claim({FD_VARIABLE: str(fd), SECRET_VARIABLE: "short"}, platform="win32")
+    os.close(fd)
+    ours.close()
+
+
+def test_posix_refuses_the_windows_pair() -> None:
+    ours, theirs = tcp_pair()
+    fd = theirs.detach()
+    with pytest.raises(ConfigError, match="AF_UNIX socketpair, never a network socket"):
+        claim({FD_VARIABLE: str(fd), SECRET_VARIABLE: SECRET}, platform="linux")
+    assert_closed(fd)
+    ours.close()
+
+
+def _listening() -> socket.socket:
+    return socket.create_server(("127.0.0.1", 0))
+
+
+def _unconnected() -> socket.socket:
+    return socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+
+
+def _udp() -> socket.socket:
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.connect(("127.0.0.1", 9))
+    return udp
+
+
+def _unix() -> socket.socket:
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    ours.close()
+    return theirs
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (_listening, "not a listening or unconnected socket"),
+        (_unconnected, "not a listening or unconnected socket"),
+        (_udp, "loopback TCP socketpair"),
+        (_unix, "loopback TCP socketpair"),
+    ],
+    ids=["listening", "unconnected", "udp", "af-unix"],
+)
+def test_windows_refuses_anything_but_a_connected_loopback_tcp_socket(
+    make: Callable[[], socket.socket], reason: str
+) -> None:
+    fd = make().detach()
+    with pytest.raises(ConfigError, match=reason):
+        claim({FD_VARIABLE: str(fd), SECRET_VARIABLE: SECRET}, platform="win32")
+    assert_closed(fd)
+
+
+def test_windows_says_how_to_pass_the_handle() -> None:
+    with pytest.raises(ConfigError, match="handle_list"):
+        claim({FD_VARIABLE: "not-a-handle", SECRET_VARIABLE: SECRET}, platform="win32")
+
+
 def test_the_app_and_its_children_never_see_the_variables(tmp_path: Path) -> None:
     """A real child process: claim at start-up, then the app's env and a grandchild's are clean."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -2,16 +2,23 @@
 
 pywebview must own the main thread, so a test cannot drive the window in its own process; it
 launches the app as a child and talks to it here. The channel is **off** unless the launching tool
-hands the process an inherited ``AF_UNIX`` socket (one end of a ``socket.socketpair()``, passed
-with ``subprocess.Popen(pass_fds=...)``) and a one-time secret::
+hands the process an inherited socket (one end of a ``socket.socketpair()``) and a one-time
+secret::
 
-    FLASKDESK_AUTOMATION_FD=<fd>  FLASKDESK_AUTOMATION_SECRET=<secret>
+    FLASKDESK_AUTOMATION_FD=<fd or handle>  FLASKDESK_AUTOMATION_SECRET=<secret>
 
-Only a process that already holds the descriptor can reach the channel: there is no listening
-socket, no TCP port and no path on disk, so other users, other local processes and web pages have
-nothing to connect to. The secret guards against a descriptor leaked to the wrong child.
-:func:`claim` removes both variables from the environment before the user's app is imported and
-makes the descriptor non-inheritable, so app code and its child processes never see either.
+On POSIX the socket is ``AF_UNIX``, passed with ``subprocess.Popen(pass_fds=...)``. On Windows,
+where Python has neither, it is the connected loopback TCP pair ``socket.socketpair()`` makes there
+(its listener already closed), the child's end made inheritable and passed as the only extra
+handle in ``subprocess.STARTUPINFO(lpAttributeList={"handle_list": [handle]})`` with
+``close_fds=True``; :func:`claim` there accepts only a connected TCP socket whose two ends are both
+loopback. All of that lives in :mod:`flaskdesk._automation_os`, the one place that asks the OS.
+
+Only a process that already holds the socket can reach the channel: there is no listening socket
+and no path on disk, so other users, other local processes and web pages have nothing to connect
+to. The secret guards against a socket leaked to the wrong child. :func:`claim` removes both
+variables from the environment before the user's app is imported and makes the socket
+non-inheritable, so app code and its child processes never see either.
 
 Protocol: newline-delimited JSON over the socket. The first request must be
 ``{"id": 1, "cmd": "hello", "args": {"secret": "..."}}``; anything else, or a wrong secret, gets an
@@ -48,6 +55,7 @@ import logging
 import os
 import select
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, MutableMapping
@@ -59,6 +67,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Flask
 
+from ._automation_os import for_platform
 from .errors import ConfigError
 
 log = logging.getLogger("flaskdesk.automation")
@@ -103,13 +112,15 @@ class CommandError(Exception):
         return {"name": self.name, "message": self.message, **self.details}
 
 
-def claim(env: MutableMapping[str, str]) -> AutomationChannel | None:
-    """Take the automation variables out of ``env`` and the descriptor out of inheritance.
+def claim(env: MutableMapping[str, str], *, platform: str = sys.platform) -> AutomationChannel | None:
+    """Take the automation variables out of ``env`` and the socket out of inheritance.
 
     Returns ``None`` (channel off) when the launching tool did not ask for automation. Call it
     before the user's app is imported so that neither the app nor its children see the variables.
-    A descriptor that is not an ``AF_UNIX`` stream socket is refused: the channel never runs over
-    TCP, even if a confused tool hands it a TCP socket.
+    A socket of the wrong kind is refused (closed, with a ``ConfigError``): on POSIX anything but
+    an ``AF_UNIX`` stream socket, so the channel never runs over TCP even if a confused tool hands
+    it a TCP socket; on Windows anything but a connected TCP socket with both ends on loopback.
+    ``platform`` is ``sys.platform``; tests pass the other one.
     """
     fd_text = env.pop(FD_VARIABLE, None)
     secret = env.pop(SECRET_VARIABLE, None)
@@ -120,18 +131,23 @@ def claim(env: MutableMapping[str, str]) -> AutomationChannel | None:
             f"{FD_VARIABLE} is set but {SECRET_VARIABLE} is missing or shorter than {_MIN_SECRET_LENGTH} "
             "characters; the tool that launched this app must pass both (see docs/testing.md)."
         )
+    channel_os = for_platform(platform)
     try:
-        fd = int(fd_text)
-        os.set_inheritable(fd, False)
-        sock = socket.socket(fileno=fd)
+        sock = socket.socket(fileno=int(fd_text))
     except (ValueError, OSError) as error:
         raise ConfigError(
-            f"{FD_VARIABLE}={fd_text!r} is not an open socket descriptor of this process ({error}); the "
-            "launching tool must pass it with subprocess.Popen(pass_fds=...)."
+            f"{FD_VARIABLE}={fd_text!r} is not an open socket of this process ({error}); the "
+            f"launching tool must pass it with {channel_os.passing}."
         ) from None
-    if sock.family != socket.AF_UNIX or sock.type != socket.SOCK_STREAM:
+    problem = channel_os.refusal(sock)
+    if problem is None:
+        try:
+            sock.set_inheritable(False)
+        except OSError as error:
+            problem = f"could not be made non-inheritable ({error})"
+    if problem is not None:
         sock.close()
-        raise ConfigError(f"{FD_VARIABLE} must be one end of an AF_UNIX socketpair, never a network socket.")
+        raise ConfigError(f"{FD_VARIABLE} {problem}.")
     return AutomationChannel(sock, secret.encode("ascii"))
 
 

@@ -5,13 +5,16 @@ checked quickly and exactly."""
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from flaskdesk._automation_os import PosixOS, pair_problem
 from flaskdesk.errors import FlaskdeskError
 from flaskdesk.testing.display import VirtualDisplay, display_is_up
 from flaskdesk.testing.driver import AppDriver, DriverError, JavaScriptError, WaitTimeout, source_command
@@ -21,9 +24,9 @@ import json, os, sys, threading, time
 from flask import Flask
 from flaskdesk import automation
 
-channel = automation.claim(os.environ)
-closed = threading.Event()
 mode = sys.argv[1] if len(sys.argv) > 1 else "ok"
+channel = automation.claim(os.environ, platform="win32" if mode == "windows-socket" else sys.platform)
+closed = threading.Event()
 
 class Page:
     url = "http://127.0.0.1:5000/"
@@ -76,13 +79,16 @@ def fake_app(tmp_path: Path) -> Path:
     return path
 
 
-def driver_for(fake_app: Path, tmp_path: Path, display: VirtualDisplay, mode: str = "ok") -> AppDriver:
+def driver_for(
+    fake_app: Path, tmp_path: Path, display: VirtualDisplay, mode: str = "ok", **options: Any
+) -> AppDriver:
     return AppDriver(
         [sys.executable, str(fake_app), mode],
         data_dir=tmp_path / "data",
         artifacts_dir=tmp_path / "artifacts",
         display=display,
         start_timeout=20,
+        **options,
     )
 
 
@@ -94,6 +100,45 @@ def test_drives_and_closes(fake_app: Path, tmp_path: Path, display: VirtualDispl
         assert driver.js_errors() == [{"type": "error", "message": "boom", "url": "/"}]
         assert driver.close() == 0
     assert "fake app up" in driver.output_text()
+
+
+class WindowsSocketOverPassFds(PosixOS):
+    """All of the Windows way that Linux can run: the socket Windows makes (a loopback TCP pair,
+    checked like ``WindowsOS.socketpair`` checks it), which the app checks the Windows way
+    (``claim(platform="win32")``); only the handing over is POSIX's ``pass_fds``."""
+
+    def socketpair(self) -> tuple[socket.socket, socket.socket]:
+        with socket.create_server(("127.0.0.1", 0)) as listener:
+            ours = socket.create_connection(listener.getsockname())
+            theirs, _ = listener.accept()
+        assert pair_problem(ours, theirs) is None
+        return ours, theirs
+
+
+def test_drives_over_the_windows_socket(fake_app: Path, tmp_path: Path, display: VirtualDisplay) -> None:
+    channel_os = WindowsSocketOverPassFds()
+    with driver_for(fake_app, tmp_path, display, mode="windows-socket", channel_os=channel_os) as driver:
+        assert driver._sock is not None and driver._sock.family == socket.AF_INET
+        assert driver.evaluate("6 * 7") == 42
+        assert driver.close() == 0
+
+
+class HijackedPair(PosixOS):
+    def socketpair(self) -> tuple[socket.socket, socket.socket]:
+        raise ConnectionError("the automation socket pair is not connected to itself")
+
+
+def test_a_pair_that_is_not_ours_stops_the_start(tmp_path: Path, display: VirtualDisplay) -> None:
+    driver = AppDriver(
+        [sys.executable, "-c", "raise SystemExit(9)"],
+        data_dir=tmp_path / "data",
+        artifacts_dir=tmp_path / "artifacts",
+        display=display,
+        channel_os=HijackedPair(),
+    )
+    with pytest.raises(DriverError, match="Could not open the automation channel: the automation socket"):
+        driver.start()
+    assert driver.pid is None  # nothing was started
 
 
 def test_a_js_error_keeps_its_name_and_message(

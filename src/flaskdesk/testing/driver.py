@@ -3,7 +3,9 @@
 pywebview must own the main thread of the process that shows the window, so the app runs as a
 child process and the driver talks to it over the automation channel
 (:mod:`flaskdesk.automation`): one end of a ``socketpair`` inherited by the child, plus a
-one-time secret in its environment. Nothing listens on a port or a path.
+one-time secret in its environment. Nothing listens on a port or a path. How the socket is passed
+and how the app is stopped differ between POSIX and Windows; :mod:`flaskdesk._automation_os` holds
+both ways.
 
 Failures are written for the person reading the test report: a ``wait_for`` that times out
 says where the page was, what it said, and where the screenshot is; an app that never came up
@@ -18,7 +20,6 @@ import os
 import secrets
 import select
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, NoReturn
 
+from .._automation_os import ChannelOS, for_platform
 from ..automation import FD_VARIABLE, SECRET_VARIABLE
 from ..config import ENV_VARS
 from ..errors import FlaskdeskError
@@ -80,6 +82,7 @@ class AppDriver:
     :meth:`close`). ``data_dir`` becomes ``FLASKDESK_DATA_DIR`` (a fresh temp dir by default, so a
     test never sees the user's real data); ``artifacts_dir`` receives screenshots and the app's
     console output. ``display`` is shared when given, else the driver starts its own when needed.
+    ``channel_os`` is how the socket is passed and the app stopped (this OS's way by default).
     """
 
     def __init__(
@@ -92,8 +95,10 @@ class AppDriver:
         artifacts_dir: str | os.PathLike[str] | None = None,
         display: VirtualDisplay | None = None,
         start_timeout: float = 60.0,
+        channel_os: ChannelOS | None = None,
     ) -> None:
         self.command = list(command)
+        self._os = channel_os or for_platform()
         self.cwd = Path(cwd) if cwd is not None else None
         self.start_timeout = start_timeout
         self._base_env = dict(os.environ if env is None else env)
@@ -159,7 +164,11 @@ class AppDriver:
         if self._display is None:
             self._display = VirtualDisplay(env=self._base_env)
         self._display.start()
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            ours, theirs = self._os.socketpair()
+        except OSError as error:
+            self._cleanup()
+            raise DriverError(f"Could not open the automation channel: {error}") from None
         secret = secrets.token_urlsafe(32)
         env = dict(self._base_env)
         env.update(self._display.env())
@@ -173,11 +182,11 @@ class AppDriver:
                 self.command,
                 cwd=self.cwd,
                 env=env,
-                pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 stdout=self._output,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,  # its helper processes (QtWebEngine) can be ended as a group
+                # theirs inherited, nothing else; its own process group, which _kill() ends whole
+                **self._os.popen_options(theirs),
             )
         except OSError as error:
             ours.close()
@@ -207,10 +216,9 @@ class AppDriver:
             try:
                 self._request("close", timeout=5.0)
             except DriverError:
-                # No channel (the app failed to start, or it broke): SIGTERM closes the window the
-                # same graceful way (flaskdesk's signal watcher), so the app still drains.
-                with contextlib.suppress(ProcessLookupError):
-                    process.terminate()
+                # No channel (the app failed to start, or it broke): ask the OS to close the window
+                # (SIGTERM / WM_CLOSE), so the app still drains; killed below if it does not exit.
+                self._os.terminate(process)
             try:
                 process.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -534,8 +542,7 @@ class AppDriver:
         process = self._process
         if process is None or process.poll() is not None:
             return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)  # the group we created with start_new_session
+        self._os.kill(process)  # with its helpers and, in a onefile build, the app under the bootloader
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(10)
 
