@@ -5,6 +5,7 @@
     .venv/bin/python -m benchmarks --build-frozen         # also freeze the fixture (onedir + onefile) first
     .venv/bin/python -m benchmarks --frozen-onedir dist/flaskdesk-bench/flaskdesk-bench --frozen-onefile ...
     .venv/bin/python -m benchmarks --quick --only startup # CI smoke run (writes to a temp dir or --out)
+    .venv/bin/python -m benchmarks.transport              # loopback against scheme, Qt and GTK side by side
 
 The method is in ``benchmarks/README.md``; the output is ``latest.md`` (tables), ``latest.json``
 (raw numbers) and ``latest.png`` (chart) in ``benchmarks/results/``.
@@ -36,7 +37,13 @@ SLOW_METRICS = ("reload", "build")  # other engineers' scripts; minutes each, no
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__.split("\n")[0],
+        epilog="The transports side by side (start-up and request round trip of the flaskdesk contender over "
+        "loopback and over app://, Qt and GTK): python -m benchmarks.transport [--quick]. Server choice: "
+        "python -m benchmarks.servers.",
+    )
     parser.add_argument(
         "--quick", action="store_true", help="2 runs per contender, short loads (CI smoke run)"
     )

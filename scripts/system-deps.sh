@@ -6,6 +6,9 @@ set -euo pipefail
 PACKAGES=(
   # a virtual display, screenshots and input for real-window tests
   xvfb xauth x11-utils imagemagick xdotool fonts-dejavu-core
+  # tray icon and notification tests: an XEmbed tray, a notification server, a private session bus
+  # (not dbus-x11: its autolaunch would start a session bus for every app the tests open)
+  trayer dunst dbus-daemon dbus-bin
   # Qt WebEngine (PyQt6 / PySide6 from PyPI) runtime libraries
   libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0
   libxcb-shape0 libxcb-image0 libxkbcommon-x11-0 libnss3 libegl1 libgl1 libasound2 libxcomposite1

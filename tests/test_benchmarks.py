@@ -192,6 +192,16 @@ def test_contender_commands() -> None:
     assert not by_key["onefile"].measurable
 
 
+def test_the_transport_benchmark_launches_the_app_as_users_do() -> None:
+    from benchmarks import transport
+
+    flaskdesk = {c.key: c for c in contenders()}["flaskdesk"]
+    argv, env = transport.command("scheme", "gtk", Path("/r.json"), 5, 1)
+    assert argv == flaskdesk.argv("gtk", bridge=(Path("/r.json"), 5, 1))  # Desktop(app).run()
+    assert env == {**flaskdesk.env("gtk"), "FLASKDESK_TRANSPORT": "scheme"}
+    assert transport.command("loopback", "qt")[1]["FLASKDESK_TRANSPORT"] == "loopback"
+
+
 # ------------------------------------------------------------------------------------- smoke run
 
 

@@ -107,3 +107,16 @@ def test_error_page_escapes_and_names_the_log() -> None:
     assert "&lt;Notes&gt; could not start" in page
     assert "bad &lt;b&gt;input&lt;/b&gt;" in page
     assert "/tmp/x.log" in page
+
+
+def test_a_relative_icon_is_taken_from_the_app_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # wherever the user started the app from
+    monkeypatch.delenv("FLASKDESK_ICON", raising=False)
+    app = Flask(__name__, root_path=str(tmp_path / "pkg"))
+    relative = Desktop(app, icon="static/icon.png").launch_settings().icon
+    assert relative == tmp_path / "pkg" / "static" / "icon.png"
+    absolute = tmp_path / "elsewhere.png"
+    assert Desktop(app, icon=absolute).launch_settings().icon == absolute
+    assert Desktop(app).launch_settings().icon is None

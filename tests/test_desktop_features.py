@@ -2,9 +2,10 @@
 
 Dialogs are real (a ``QFileDialog`` / ``GtkFileChooserDialog`` answered by typing a path and
 pressing Enter), so are downloads, uploads through ``<input type=file>``, menus (clicked and
-keyboard shortcuts), second windows, remembered window sizes, the splash, and single instance
-(two real processes and a ``kill -9``). The fixture app (``tests/fixtures/features``) writes what
-happened to ``events.jsonl``.
+keyboard shortcuts), second windows, remembered window sizes, the splash, single instance
+(two real processes and a ``kill -9``), the tray icon (docked in trayer, clicked) and
+notifications (received by dunst on a private session bus). The fixture app
+(``tests/fixtures/features``) writes what happened to ``events.jsonl``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -32,6 +34,8 @@ FIXTURE = Path(__file__).parent / "fixtures" / "features"
 APP_NAME = "features-fixture"
 TARGET = "features_app:create_app()"
 BACKENDS = ["qt", "gtk"]
+#: The dialogs, downloads, uploads, menus, windows and the splash hold over both (docs/guide/transport.rst).
+TRANSPORTS = ["loopback", "scheme"]
 PAGE_GREEN = (0x2E, 0x8B, 0x57)
 SPLASH_PURPLE = (0x8E, 0x44, 0xAD)
 
@@ -83,12 +87,16 @@ class X:
         time.sleep(0.2)
         self.run("key", "ctrl+a")
         self.run("type", "--delay", "15", text)
+        time.sleep(0.5)  # GTK's location field completes as it goes
         for _attempt in range(4):
-            time.sleep(0.5)  # GTK's location field completes as it goes
-            if window_id not in self.find(dialog):
-                break
             self.focus(window_id)
             self.run("key", "Return")
+            # A dialog can take a moment to close: an Enter sent meanwhile would reach the page.
+            deadline = time.monotonic() + 1.5
+            while window_id in self.find(dialog) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if window_id not in self.find(dialog):
+                break
         return window_id
 
     def key(self, window_id: str, *keys: str) -> None:
@@ -230,11 +238,14 @@ def element_centre(driver: AppDriver, selector: str) -> tuple[int, int]:
 # -- dialogs -------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_a_real_file_dialog_answers_the_page(features: Features, backend: str, tmp_path: Path) -> None:
+def test_a_real_file_dialog_answers_the_page(
+    features: Features, backend: str, transport: str, tmp_path: Path
+) -> None:
     chosen = tmp_path / "notes.txt"
     chosen.write_text("hello")
-    with features.driver(backend) as app:
+    with features.driver(backend, FLASKDESK_TRANSPORT=transport) as app:
         # JS → bridge → desktop.dialogs → the GUI thread; the promise settles when the user answers.
         app.evaluate(
             "(window.__picked = 'pending', flaskdesk.dialogs.openFile({title: 'Pick a file', "
@@ -271,15 +282,16 @@ def test_closing_the_app_cancels_an_open_dialog(features: Features) -> None:
 # -- downloads and uploads -------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("theirs", [False, True], ids=["flaskdesk", "with-pywebview-ALLOW_DOWNLOADS"])
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_an_attachment_is_saved_where_the_save_dialog_says(
-    features: Features, backend: str, theirs: bool, tmp_path: Path
+    features: Features, backend: str, theirs: bool, transport: str, tmp_path: Path
 ) -> None:
     target = tmp_path / "saved" / "apples.csv"
     target.parent.mkdir()
     extra = {"FEATURES_PYWEBVIEW_DOWNLOADS": "1"} if theirs else {}
-    with features.driver(backend, **extra) as app:
+    with features.driver(backend, FLASKDESK_TRANSPORT=transport, **extra) as app:
         app.click("#export")  # a link to send_file(..., as_attachment=True)
         dialog = features.x.answer("^Save$", str(target))
         wait_until(lambda: target.exists() and target.read_text() == "name,count\napples,3\n", 15, "the file")
@@ -290,13 +302,14 @@ def test_an_attachment_is_saved_where_the_save_dialog_says(
     assert "download saved to" in features.log_text() or backend == "gtk"
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_file_input_uploads_through_a_real_file_chooser(
-    features: Features, backend: str, tmp_path: Path
+    features: Features, backend: str, transport: str, tmp_path: Path
 ) -> None:
     upload = tmp_path / "upload.txt"
     upload.write_text("uploaded content")
-    with features.driver(backend) as app:
+    with features.driver(backend, FLASKDESK_TRANSPORT=transport) as app:
         window = features.x.wait_window("^Features$")
         x, y = element_centre(app, "#document")
         features.x.click(window, x, y + page_offset(features, app, window))  # a real click: a user gesture
@@ -314,9 +327,10 @@ def test_a_file_input_uploads_through_a_real_file_chooser(
 # -- menus -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_menus_run_python_navigate_and_edit(features: Features, backend: str) -> None:
-    with features.driver(backend) as app:
+def test_menus_run_python_navigate_and_edit(features: Features, backend: str, transport: str) -> None:
+    with features.driver(backend, FLASKDESK_TRANSPORT=transport) as app:
         window = features.x.wait_window("^Features$")
         # A shortcut runs the Python action (in the app context, off the GUI thread).
         features.x.key(window, "ctrl+e")
@@ -357,9 +371,12 @@ def test_menu_false_means_no_menu_bar(features: Features) -> None:
 # -- windows ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_a_second_window_shares_the_server_and_the_sign_in(features: Features, backend: str) -> None:
-    with features.driver(backend) as app:
+def test_a_second_window_shares_the_server_and_the_sign_in(
+    features: Features, backend: str, transport: str
+) -> None:
+    with features.driver(backend, FLASKDESK_TRANSPORT=transport) as app:
         main = features.x.wait_window("^Features$")
         app.evaluate("(flaskdesk.windows.open('/second', {title: 'Second', width: 420, height: 320}), 1)")
         second = features.x.wait_window("^Second$")
@@ -408,11 +425,13 @@ def test_size_and_position_come_back_and_fit_the_screen(features: Features, back
 # -- start-up --------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_the_splash_shows_until_the_first_page_arrives(
-    features: Features, backend: str, tmp_path: Path
+    features: Features, backend: str, transport: str, tmp_path: Path
 ) -> None:
-    process = features.launch(backend, FEATURES_SPLASH="1")  # the first page takes 4 s
+    # the first page takes 4 s
+    process = features.launch(backend, FEATURES_SPLASH="1", FLASKDESK_TRANSPORT=transport)
     shots = iter(range(1000))
 
     def colour_on_screen(colour: tuple[int, int, int]) -> bool:
@@ -499,3 +518,292 @@ def test_single_instance_can_be_turned_off(features: Features) -> None:
         process.send_signal(signal.SIGTERM)
         assert process.wait(30) == 0
     assert features.events("second_instance") == []
+
+
+# -- tray icon and notifications ---------------------------------------------------------------------
+#
+# A real XEmbed tray (trayer, docked at the bottom right of the screen) and a real notification
+# server (dunst) on a private session bus: the bus starts no services on demand, so exactly what a
+# test runs is there, and Qt finds no StatusNotifierItem watcher on it, so it docks into trayer.
+
+TRAY_MAGENTA = (0xFF, 0x00, 0xFF)  # features_app/static/tray.png
+SECOND_ORANGE = (0xD3, 0x54, 0x00)  # the /second page
+DUNST_BLUE = (0x15, 0x65, 0xC0)  # the notification server's background (DUNSTRC)
+PANEL_TOP = 740  # trayer's 32 px panel (and a menu popping up over it) is below this line
+BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:tmpdir={tmp}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
+DUNSTRC = """[global]
+    font = DejaVu Sans 10
+    width = 320
+    origin = top-right
+    offset = 10x10
+    frame_width = 0
+    markup = full  # as desktop notification servers do: the body is read as markup
+[urgency_normal]
+    background = "#1565c0"
+    foreground = "#ffffff"
+    timeout = 0
+"""
+
+
+class SessionBus:
+    """A private D-Bus session bus (``dbus-daemon --nofork``), with no services to activate."""
+
+    def __init__(self, tmp_path: Path, display: str) -> None:
+        config = tmp_path / "session-bus.conf"
+        config.write_text(BUS_CONFIG.format(tmp=tmp_path))
+        self.process = subprocess.Popen(
+            ["dbus-daemon", f"--config-file={config}", "--nofork", "--print-address=1"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        self.address = self.process.stdout.readline().strip()  # printed once it listens
+        assert self.address.startswith("unix:"), "dbus-daemon did not start"
+        self.env = {**os.environ, "DISPLAY": display, "DBUS_SESSION_BUS_ADDRESS": self.address}
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+class NotificationServer:
+    """dunst on the bus and the display; ``dunstctl`` reads what it received."""
+
+    def __init__(self, bus: SessionBus, tmp_path: Path) -> None:
+        rc = tmp_path / "dunstrc"
+        rc.write_text(DUNSTRC)
+        self.env = bus.env
+        self.process = subprocess.Popen(
+            ["dunst", "-config", str(rc)], env=bus.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        wait_until(lambda: self.ctl("count", "displayed") is not None, 10, "dunst on the bus")
+
+    def ctl(self, *args: str) -> str | None:
+        done = subprocess.run(["dunstctl", *args], env=self.env, capture_output=True, text=True, timeout=10)
+        return done.stdout if done.returncode == 0 else None
+
+    def displayed(self) -> int:
+        return int(self.ctl("count", "displayed") or -1)
+
+    def history(self) -> list[dict[str, Any]]:
+        """Every notification received, oldest first (closing them moves them into the history)."""
+        self.ctl("close-all")
+        reply = json.loads(self.ctl("history") or "{}")
+        entries = [{key: field["data"] for key, field in entry.items()} for entry in reply["data"][0]]
+        return sorted(entries, key=lambda entry: entry["id"])
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+class Trayer:
+    """An XEmbed system tray docked at the bottom right of the screen."""
+
+    def __init__(self, x: X) -> None:
+        self.x = x
+        self.process = subprocess.Popen(
+            [
+                *("trayer", "--edge", "bottom", "--align", "right", "--widthtype", "request"),
+                *("--height", "32", "--SetDockType", "true", "--transparent", "false"),
+            ],
+            env=x.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(lambda: x.run("search", "--name", "^panel$").split(), 10, "trayer's panel")
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+@pytest.fixture
+def session_bus(x_display: str, tmp_path: Path) -> Iterator[SessionBus]:
+    bus = SessionBus(tmp_path, x_display)
+    try:
+        yield bus
+    finally:
+        bus.close()
+
+
+@pytest.fixture
+def notification_server(session_bus: SessionBus, tmp_path: Path) -> Iterator[NotificationServer]:
+    server = NotificationServer(session_bus, tmp_path)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def trayer(features: Features) -> Iterator[Trayer]:
+    tray = Trayer(features.x)
+    try:
+        yield tray
+    finally:
+        tray.close()
+
+
+def find_colour(image: Image.Image, colour: tuple[int, int, int]) -> tuple[int, int] | None:
+    """The centre of the pixels of ``colour`` in ``image``, or ``None`` when there are none."""
+    data = image.convert("RGB").tobytes()
+    xs, ys = [], []
+    for index in range(0, len(data), 3):
+        if all(abs(data[index + i] - colour[i]) <= 6 for i in range(3)):
+            xs.append(index // 3 % image.width)
+            ys.append(index // 3 // image.width)
+    if not xs:
+        return None
+    return (min(xs) + max(xs)) // 2, (min(ys) + max(ys)) // 2
+
+
+_CHILD = re.compile(r"^\s+(0x[0-9a-f]+) .*\s(\d+)x(\d+)\+(-?\d+)\+(-?\d+)\s+\+", re.MULTILINE)
+
+
+def shown_popups(x: X) -> list[tuple[int, int, int, int]]:
+    """Geometry (x, y, width, height) of the menus on screen: mapped top-level windows above the panel."""
+    listing = subprocess.run(
+        ["xwininfo", "-root", "-children"], env=x.env, capture_output=True, text=True, check=True
+    ).stdout
+    found = []
+    for window, width, height, left, top in _CHILD.findall(listing):
+        geometry = int(left), int(top), int(width), int(height)
+        if geometry[0] < 0 or geometry[1] < 300 or geometry[2] < 40 or geometry[3] < 30:
+            continue  # not a menu near the tray: hidden helpers, the app's window, trayer's panel
+        state = subprocess.run(["xwininfo", "-id", window], env=x.env, capture_output=True, text=True).stdout
+        if "IsViewable" in state and geometry[1] + geometry[3] <= 800:
+            found.append(geometry)
+    return found
+
+
+class TrayIcon:
+    """The app's icon in trayer: found by its colour, clicked like a user would."""
+
+    def __init__(self, features: Features, tmp_path: Path) -> None:
+        self.features = features
+        self.tmp_path = tmp_path
+        self.shots = iter(range(1000))
+
+    def locate(self) -> tuple[int, int] | None:
+        image = self.features.x.screenshot(self.tmp_path / f"tray-{next(self.shots)}.png")
+        found = find_colour(image.crop((0, PANEL_TOP, image.width, image.height)), TRAY_MAGENTA)
+        return None if found is None else (found[0], found[1] + PANEL_TOP)
+
+    def click(self, button: int) -> None:
+        x, y = wait_until(self.locate, 20, "the tray icon")
+        self.features.x.run("mousemove", str(x), str(y))
+        time.sleep(0.2)
+        self.features.x.run("click", str(button))
+
+    def choose(self, position: float) -> None:
+        """Right-click the icon and click its menu ``position`` of the way down (two items: 0.3, 0.7)."""
+        self.click(3)
+        left, top, width, height = wait_until(lambda: shown_popups(self.features.x), 10, "the tray menu")[0]
+        self.features.x.run("mousemove", str(left + width // 2), str(top + int(height * position)))
+        time.sleep(0.3)  # the item under the pointer lights up
+        self.features.x.run("click", "1")
+        wait_until(lambda: not shown_popups(self.features.x), 10, "the tray menu to close")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_tray_icon_runs_python_navigates_and_brings_the_window_back(
+    features: Features, backend: str, tmp_path: Path, trayer: Trayer, session_bus: SessionBus
+) -> None:
+    with features.driver(backend, FEATURES_TRAY="1", DBUS_SESSION_BUS_ADDRESS=session_bus.address) as app:
+        main = features.x.wait_window("^Features$")
+        icon = TrayIcon(features, tmp_path)
+        x, y = wait_until(icon.locate, 20, "the tray icon in trayer")
+        assert x > 1200 and y > 760  # docked in the panel at the bottom right
+
+        # Its menu: "Ping" runs Python (in the app, off the GUI thread)...
+        icon.choose(0.3)
+        wait_until(lambda: features.events("tray"), 10, "the tray action")
+        assert features.events("tray") == [{"event": "tray", "item": "ping"}]
+        # ...and "Second page" shows a route of the app in the main window.
+        icon.choose(0.7)
+        wait_until(lambda: app.url.endswith("/second"), 10, "the tray link")
+        assert features.events("tray") == [{"event": "tray", "item": "ping"}]
+
+        # Another program covers the window (not the panel); a click on the icon brings it back.
+        cover_image = tmp_path / "cover.png"
+        Image.new("RGB", (1280, 720), (0, 0, 255)).save(cover_image)
+        cover = subprocess.Popen(
+            ["display", "-geometry", "+0+0", "-title", "cover", str(cover_image)], env=features.x.env
+        )
+        try:
+            features.x.wait_window("^cover$")
+            wait_until(
+                lambda: colour_count(features.x.screenshot(tmp_path / "covered.png"), SECOND_ORANGE) == 0,
+                10,
+                "the cover",
+            )
+            icon.click(1)
+            wait_until(
+                lambda: colour_count(features.x.screenshot(tmp_path / "front.png"), SECOND_ORANGE) > 200_000,
+                10,
+                "the window to come to the front",
+            )
+        finally:
+            cover.terminate()
+            cover.wait(10)
+        assert features.x.find("^Features$") == [main]
+        assert app.close() == 0
+    wait_until(lambda: icon.locate() is None, 10, "the tray icon to go with the app")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_notifications_reach_a_real_notification_server(
+    features: Features,
+    backend: str,
+    tmp_path: Path,
+    trayer: Trayer,
+    notification_server: NotificationServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from flask import Flask
+
+    from flaskdesk import Desktop
+
+    # Python, no window at all: one D-Bus call.
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", notification_server.env["DBUS_SESSION_BUS_ADDRESS"])
+    Desktop(Flask("headless", root_path=str(tmp_path)), title="Headless").notify("From Python", "No window")
+    assert notification_server.displayed() == 1
+
+    bus = {"DBUS_SESSION_BUS_ADDRESS": notification_server.env["DBUS_SESSION_BUS_ADDRESS"]}
+    with features.driver(backend, **bus) as app:
+        # From the page (flaskdesk.notifications), its text shown as written, not as markup...
+        assert app.evaluate("flaskdesk.notifications.show('From the page', 'Tom & Jerry <b>3</b>')") is None
+        # ...and from Python in the app (a bridge function calling desktop.notify).
+        app.evaluate("flaskdesk.api.announce('From the app', 'desktop.notify in a bridge call')")
+        assert notification_server.displayed() == 3
+        # On screen: dunst's popups (top right) over the app's window.
+        screen = features.x.screenshot(tmp_path / "notifications.png")
+        assert colour_count(screen.crop((900, 0, 1280, 400)), DUNST_BLUE) > 5_000
+        # No tray icon: this app declares none (and notifications on Linux need none).
+        assert TrayIcon(features, tmp_path).locate() is None
+        assert app.close() == 0
+    assert features.events("notified") == [{"event": "notified", "title": "From the app"}]
+    received = [
+        (entry["appname"], entry["summary"], entry["body"]) for entry in notification_server.history()
+    ]
+    assert received == [
+        ("Headless", "From Python", "No window"),
+        ("Features", "From the page", "Tom &amp; Jerry &lt;b&gt;3&lt;/b&gt;"),  # escaped: dunst reads markup
+        ("Features", "From the app", "desktop.notify in a bridge call"),
+    ]

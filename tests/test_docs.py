@@ -525,6 +525,21 @@ class FakeDialogs:
         return bool(self.answers.pop(0))
 
 
+class FakeNotifications:
+    """The boundary of ``desktop.notify``: records what would be shown, or refuses like a bare machine."""
+
+    def __init__(self, refuse: str | None = None) -> None:
+        self.shown: list[tuple[str, str, float | None]] = []
+        self.refuse = refuse
+
+    def show(self, title: str, body: str = "", *, icon: Any = None, timeout: float | None = None) -> None:
+        from flaskdesk import NotificationError
+
+        if self.refuse is not None:
+            raise NotificationError(self.refuse)
+        self.shown.append((title, body, timeout))
+
+
 class FakeWindows:
     """The backend boundary of ``open_window`` and the dialogs (a :class:`WindowManager`)."""
 
@@ -568,6 +583,7 @@ def test_desktop_features_editor(
     windows = FakeWindows(dialogs)
     assert isinstance(windows, WindowManager)
     desktop._windows = windows
+    notifications = desktop._notifications = FakeNotifications()
     client = guarded_client(app)
 
     # A dialog from an exposed function; the choice lands in the settings file.
@@ -588,7 +604,16 @@ def test_desktop_features_editor(
         file_menu["Save a copy…"].action()
         {item.label: item for item in menus[2].items}["About Editor"].action()
     assert copy.read_text() == str(document)
+    assert notifications.shown == [("Copy saved", str(copy), None)]
     assert dialogs.asked[-1] == ("info", "About", "Editor 1.0, made with Flask")
+
+    # The tray icon: the same action, and a link; the window's title as its tooltip.
+    tray = desktop._tray(app, desktop.launch_settings(app))
+    assert tray is not None and tray.tooltip == "Editor"
+    assert [(item.label, item.action, item.route) for item in tray.items] == [
+        ("Save a copy…", file_menu["Save a copy…"].action, None),
+        ("Recent files", None, "/recent"),
+    ]
 
     # A second launch with a file: remembered (and the window came to the front).
     desktop._second_instance(app, ["editor", "/home/me/todo.md"], "/home/me")
@@ -652,6 +677,17 @@ def test_desktop_features_from_javascript(
     )
     assert forgotten["shown"]["status"] == "Forgotten"
     assert dialogs.asked[-1] == ("question", "Editor", "Forget the recent files?")
+    editor.desktop._notifications = notifications = FakeNotifications()
+    reminded = run_node(
+        editor.app, tmp_path, [script, "elements.remind.listeners.click();"], done=STATUS_SHOWN
+    )
+    assert reminded["shown"]["status"] == "Reminder shown"
+    assert notifications.shown == [("Editor", "Remember to save your notes", 10)]
+    editor.desktop._notifications = FakeNotifications(refuse="no notification server is running")
+    refused = run_node(
+        editor.app, tmp_path, [script, "elements.remind.listeners.click();"], done=STATUS_SHOWN
+    )
+    assert refused["shown"]["status"] == "no notification server is running"
     run_node(editor.app, tmp_path, [script, "elements.recent.listeners.click();"], done="true")
     deadline = time.monotonic() + 10
     while not windows.opened and time.monotonic() < deadline:
@@ -762,14 +798,15 @@ def test_the_default_policy_on_the_page_is_what_the_guard_sends() -> None:
 # -- building ---------------------------------------------------------------------------------------
 
 
-@exercises("building/inventory.py", "building/pyproject.toml")
+@exercises("building/inventory.py", "building/pyproject.toml", "building/data/starter-items.csv")
 def test_building_runs_the_apps_commands_once(
     sample: Callable[[str], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import sqlite3
 
     from flaskdesk.config import load_project_config
-    from flaskdesk.freeze.spec import executable_name
+    from flaskdesk.freeze.include import resolve_includes
+    from flaskdesk.freeze.spec import DataEntry, executable_name
     from flaskdesk.frozen import Step, run_flask_command, run_startup_steps
     from flaskdesk.launcher import load_app
 
@@ -778,6 +815,8 @@ def test_building_runs_the_apps_commands_once(
     assert (config.first_run, config.on_upgrade, config.version) == (("init-db",), ("upgrade-db",), "1.1.0")
     assert (config.exclude, config.locales) == (("tkinter",), ("en", "de"))
     assert executable_name(config.name or "") == "Inventory"  # dist/Inventory/Inventory
+    starter = folder / "data" / "starter-items.csv"  # include: bundled at data/starter-items.csv
+    assert resolve_includes(config.include or (), folder) == (DataEntry(starter, "data"),)
 
     user_data = tmp_path / "users"
     app, project = load_app(None, start=folder, env={"FLASKDESK_DATA_DIR": str(user_data)})
@@ -794,6 +833,8 @@ def test_building_runs_the_apps_commands_once(
     ]
     with contextlib.closing(sqlite3.connect(database)) as db:
         assert [row[1] for row in db.execute("PRAGMA table_info(item)")] == ["id", "name", "quantity"]
+        # seeded from the included CSV, found through resources.project_path from source
+        assert [row[0] for row in db.execute("SELECT name FROM item")] == ["Paper (A4)", "Pens", "Staples"]
 
     capsys.readouterr()
     assert run_flask_command(["init-db"], app=app) == 0  # what `NAME flask init-db` runs
@@ -1026,6 +1067,26 @@ def error_bridge_unknown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str
 
 def error_bridge_type(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return bridge_error("add", ["2", 3])
+
+
+def error_notification_no_bus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    from flaskdesk import Desktop, NotificationError
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("notifications go through D-Bus on Linux")
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    desktop = Desktop(Flask("journal", root_path=str(tmp_path)), title="Journal")
+    with pytest.raises(NotificationError) as caught:
+        desktop.notify("Saved")
+    return str(caught.value)
+
+
+def error_notification_no_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The reply of a bus without one (tests/ui/test_notifications.py asks a real ``dbus-daemon``)."""
+    from flaskdesk.ui.notifications import dbus_failure
+
+    detail = "The name org.freedesktop.Notifications was not provided by any .service files"
+    return dbus_failure("org.freedesktop.DBus.Error.ServiceUnknown", detail, "unix:path=/run/user/1000/bus")
 
 
 def error_no_app_to_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:

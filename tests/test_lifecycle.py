@@ -23,6 +23,7 @@ FLASKDESK = str(Path(sys.executable).with_name("flaskdesk"))
 APP_NAME = "lifecycle-fixture"
 CSS_GREEN = (0x2E, 0x8B, 0x57)
 ERROR_RED = (0xB0, 0x00, 0x20)
+TRANSPORTS = ["loopback", "scheme"]
 
 pytestmark = pytest.mark.window
 
@@ -102,24 +103,30 @@ def start_app(x_display: str, tmp_path: Path) -> Iterator[Callable[..., RunningA
             app.proc.wait()
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("backend", ["qt", "gtk"])
 def test_template_page_with_static_css_shows_and_closes_cleanly(
-    start_app: Callable[..., RunningApp], tmp_path: Path, backend: str
+    start_app: Callable[..., RunningApp], tmp_path: Path, backend: str, transport: str
 ) -> None:
     report = tmp_path / "instance-path.txt"
-    app = start_app(backend, LIFECYCLE_REPORT=str(report))
+    app = start_app(backend, LIFECYCLE_REPORT=str(report), FLASKDESK_TRANSPORT=transport)
     app.wait_for_colour(CSS_GREEN)
     assert app.terminate() == 0
     log = app.log_text()
     assert "closed cleanly" in log
+    assert ("serving on app://flaskdesk" in log) is (transport == "scheme")
     # the instance folder was placed in the per-user data dir before the factory ran
     assert Path(report.read_text()) == app.data_root / APP_NAME / "data" / "instance"
 
 
-def test_in_flight_write_survives_closing(start_app: Callable[..., RunningApp], tmp_path: Path) -> None:
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("backend", ["qt", "gtk"])
+def test_in_flight_write_survives_closing(
+    start_app: Callable[..., RunningApp], tmp_path: Path, backend: str, transport: str
+) -> None:
     writes = tmp_path / "writes"
     writes.mkdir()
-    app = start_app("qt", LIFECYCLE_SLOW_WRITE=str(writes))
+    app = start_app(backend, LIFECYCLE_SLOW_WRITE=str(writes), FLASKDESK_TRANSPORT=transport)
     wait_until(lambda: (writes / "started").exists(), 30, "the page's POST to reach the view")
     closed_at = time.monotonic()
     assert app.terminate() == 0
@@ -140,13 +147,21 @@ def test_crashing_factory_shows_an_error_window_and_exits_non_zero(
     assert "unreachable" in log
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("backend", ["qt", "gtk"])
-def test_data_and_web_storage_survive_a_restart(x_display: str, tmp_path: Path, backend: str) -> None:
-    """Files in the instance folder, localStorage and cookies all come back on the next run."""
+def test_data_and_web_storage_survive_a_restart(
+    x_display: str, tmp_path: Path, backend: str, transport: str
+) -> None:
+    """Files in the instance folder, localStorage and cookies all come back on the next run.
+
+    Over the scheme the engines keep no cookies, so ``document.cookie`` has none to give back: the
+    one thing here that differs, and one reason loopback stays the default (docs/guide/transport.rst).
+    Cookies the server sets do come back over both (``tests/transport/test_window_transports.py``).
+    """
     from flaskdesk.testing.driver import AppDriver
 
     data_dir = tmp_path / "data"
-    env = {**os.environ, "DISPLAY": x_display, "FLASKDESK_GUI": backend}
+    env = {**os.environ, "DISPLAY": x_display, "FLASKDESK_GUI": backend, "FLASKDESK_TRANSPORT": transport}
 
     def launch() -> AppDriver:
         return AppDriver.from_source(
@@ -165,6 +180,9 @@ def test_data_and_web_storage_survive_a_restart(x_display: str, tmp_path: Path, 
         second.goto("/visits")
         assert second.text("#visits") == "2"
         assert second.evaluate("localStorage.getItem('remembered')") == "yes"
-        assert "c=1" in second.evaluate("document.cookie")
+        if transport == "scheme":
+            assert second.evaluate("document.cookie") == ""
+        else:
+            assert "c=1" in second.evaluate("document.cookie")
         assert second.close() == 0
     assert (data_dir / APP_NAME / "data" / "instance" / "visits.txt").read_text() == "2"

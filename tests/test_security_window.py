@@ -1,7 +1,9 @@
 """The security rules, attacked through a real window and the real server (issue 3).
 
 Raw-HTTP attacks on every route live in tests/app/test_guard.py; here the engine itself makes
-the requests, so what is proven is what a page, a frame or a navigation can really do.
+the requests, so what is proven is what a page, a frame or a navigation can really do. The
+page-side rules are attacked over both transports (``app://`` has its own guard, ``SchemeGuard``;
+its forged-request table is in tests/transport/test_inprocess.py).
 """
 
 from __future__ import annotations
@@ -20,17 +22,19 @@ FIXTURE = Path(__file__).parent / "fixtures" / "lifecycle"
 TARGET = "lifecycle_app:create_app()"
 
 pytestmark = pytest.mark.window
+TRANSPORTS = ["loopback", "scheme"]
 
 
 @pytest.fixture
 def launch(x_display: str, tmp_path: Path) -> Iterator[Callable[..., AppDriver]]:
     drivers: list[AppDriver] = []
 
-    def start(backend: str = "qt", *, dev: bool = False) -> AppDriver:
+    def start(backend: str = "qt", *, dev: bool = False, transport: str = "loopback") -> AppDriver:
         env = {
             **os.environ,
             "DISPLAY": x_display,
             "FLASKDESK_GUI": backend,
+            "FLASKDESK_TRANSPORT": transport,
             "LIFECYCLE_BRIDGE_CALLS": str(tmp_path / "bridge-calls.txt"),
         }
         command = [sys.executable, "-m", "flaskdesk", "run", "--dev" if dev else "--no-dev", "--app", TARGET]
@@ -74,11 +78,12 @@ def listening_sockets(pid: int) -> list[str]:
     return found
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("backend", ["qt", "gtk"])
 def test_evaluate_js_and_the_bridge_work_under_the_csp(
-    launch: Callable[..., AppDriver], tmp_path: Path, backend: str
+    launch: Callable[..., AppDriver], tmp_path: Path, backend: str, transport: str
 ) -> None:
-    app = launch(backend)
+    app = launch(backend, transport=transport)
     assert app.evaluate("document.title") == "Lifecycle"
     assert app.evaluate("typeof window.pywebview") == "object"  # pywebview's own injected code ran
     assert app.bridge_available()
@@ -93,11 +98,12 @@ def test_evaluate_js_and_the_bridge_work_under_the_csp(
     assert app.close() == 0
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("backend", ["qt", "gtk"])
 def test_a_frame_with_another_origin_cannot_call_the_bridge(
-    launch: Callable[..., AppDriver], tmp_path: Path, backend: str
+    launch: Callable[..., AppDriver], tmp_path: Path, backend: str, transport: str
 ) -> None:
-    app = launch(backend)
+    app = launch(backend, transport=transport)
     app.goto("/sandboxed")
     deadline = time.monotonic() + 15
     while app.text("#result") == "pending" and time.monotonic() < deadline:
@@ -112,6 +118,7 @@ def test_a_frame_with_another_origin_cannot_call_the_bridge(
     assert app.close() == 0
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("backend", ["qt", "gtk"])
 @pytest.mark.parametrize(
     "target",
@@ -122,9 +129,9 @@ def test_a_frame_with_another_origin_cannot_call_the_bridge(
     ],
 )
 def test_the_window_refuses_to_leave_for_unsafe_schemes(
-    launch: Callable[..., AppDriver], tmp_path: Path, backend: str, target: str
+    launch: Callable[..., AppDriver], tmp_path: Path, backend: str, target: str, transport: str
 ) -> None:
-    app = launch(backend)
+    app = launch(backend, transport=transport)
     start_url = app.url
     app.evaluate(f"(() => {{ window.location.href = {target!r}; return true; }})()")
     time.sleep(1.0)
@@ -143,8 +150,11 @@ def test_the_server_listens_on_loopback_only(launch: Callable[..., AppDriver]) -
     assert app.close() == 0
 
 
-def test_errors_show_a_generic_page_with_a_request_id(launch: Callable[..., AppDriver]) -> None:
-    app = launch("qt")
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_errors_show_a_generic_page_with_a_request_id(
+    launch: Callable[..., AppDriver], transport: str
+) -> None:
+    app = launch("qt", transport=transport)
     app.goto("/boom")
     page = app.evaluate("document.body.innerText")
     assert "ValueError" not in page and "Traceback" not in page
@@ -155,8 +165,11 @@ def test_errors_show_a_generic_page_with_a_request_id(launch: Callable[..., AppD
     assert app.close() == 0
 
 
-def test_dev_mode_debugger_runs_under_the_relaxed_csp(launch: Callable[..., AppDriver]) -> None:
-    app = launch("qt", dev=True)
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_dev_mode_debugger_runs_under_the_relaxed_csp(
+    launch: Callable[..., AppDriver], transport: str
+) -> None:
+    app = launch("qt", dev=True, transport=transport)
     app.goto("/boom")
     app.wait_for("div.debugger")
     assert "ValueError" in app.text("div.debugger")

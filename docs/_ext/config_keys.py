@@ -148,20 +148,21 @@ KEY_DOCS: dict[str, KeyDoc] = {
         default="``[]``",
     ),
     "include": KeyDoc(
-        "coming",
-        "Extra files or glob patterns to bundle. The build does not read it yet: files inside "
-        "your package are bundled already (see :doc:`/guide/building`).",
-        'include = ["data/*.csv"]',
+        "build",
+        "More files to bundle: files, folders (taken whole) or glob patterns (``**`` for any "
+        "depth), relative to the project folder. Each lands at the same relative path in the "
+        "build, where ``flaskdesk.resources.project_path()`` finds it from source and frozen "
+        "alike. Files inside your package are bundled already (see :doc:`/guide/building`).",
+        'include = ["data/*.csv", "content/"]',
         default="``[]``",
-        status="coming",
     ),
     "transport": KeyDoc(
-        "coming",
-        'How the window reaches the app: ``"loopback"`` (HTTP on ``127.0.0.1``, what flaskdesk '
-        'does today) or ``"scheme"``. Nothing reads it yet.',
-        'transport = "loopback"',
-        default='``"loopback"``',
-        status="coming",
+        "runtime",
+        'How the window reaches the app: ``"loopback"`` (HTTP on ``127.0.0.1`` behind the guard) or '
+        '``"scheme"`` (``app://flaskdesk``, handed to the app in-process: no TCP port at all; Qt and '
+        "GTK on Linux). ``FLASKDESK_TRANSPORT`` and ``Desktop(transport=...)`` set it too. What "
+        "differs and why loopback stays the default: :doc:`/guide/transport`.",
+        'transport = "scheme"',
     ),
     "single-instance": KeyDoc(
         "runtime",

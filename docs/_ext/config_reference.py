@@ -24,7 +24,8 @@ ENV_DOCS = {
     "backend": "The window backend on Linux: ``qt`` or ``gtk`` (``auto``: the default choice).",
     "name": "The app's name, which names its data folders (overrides ``[tool.flaskdesk] name``).",
     "shutdown_timeout": "Seconds in-flight requests get to finish after the window closes.",
-    "transport": "Accepted and validated; nothing reads it yet (see ``transport`` above).",
+    "transport": "How the window reaches the app for this run: ``loopback`` or ``scheme`` (see "
+    "``transport`` above).",
     "data_dir": "Puts all the app's folders under ``$FLASKDESK_DATA_DIR/<name>/{data,config,log,cache}`` "
     "instead of the user's platform folders. Tests and ``flaskdesk build --check`` use it to "
     "start from a fresh, disposable place.",

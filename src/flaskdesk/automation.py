@@ -197,7 +197,8 @@ class AutomationChannel:
     def start(self, handle: WindowLike, *, app: Flask, origin: str, log_file: Path | None = None) -> None:
         """Serve requests against ``handle`` on a background thread (call once the window is shown).
 
-        ``origin`` is the server's own ``http://127.0.0.1:PORT``: ``goto`` only goes there. The
+        ``origin`` is the app's own origin (``http://127.0.0.1:PORT``, or ``app://flaskdesk`` for the
+        scheme transport): ``goto`` only goes there. The
         thread is a daemon on purpose: a script the page never answers (the window was destroyed
         mid-call) must not keep the process alive after the launch has drained.
         """

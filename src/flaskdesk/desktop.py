@@ -9,6 +9,7 @@ the WSGI callable flaskdesk serves, and the template helpers render nothing outs
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import logging
 import os
@@ -25,12 +26,15 @@ from . import resources
 from .app.guard import SCRIPT_PATH, log_request_exception
 from .app.paths import relocate_instance_path
 from .automation import AutomationChannel
+from .config import TRANSPORTS
 from .errors import ConfigError, WindowError
 from .settings import DesktopArgs, LaunchSettings, project_config_for, resolve_settings
 from .store import SettingsStore
 from .ui.bridge import Bridge
 from .ui.dialogs import DialogHost, Dialogs
 from .ui.menu import Menu, MenuItem, Separator, build_menus
+from .ui.notifications import Notifications
+from .ui.tray import Tray, build_tray
 from .ui.window import WindowHandle, WindowManager, WindowOptions
 
 if TYPE_CHECKING:
@@ -45,15 +49,23 @@ class Desktop:
     """Runs a Flask app as a desktop application.
 
     ``title``, ``width``, ``height``, ``min_size``, ``resizable``, ``icon`` and ``background_color``
-    shape the window; ``name`` names the app's data directories (default: ``[tool.flaskdesk] name``,
+    shape the window (a relative ``icon`` is taken from the app's root folder, as Flask's
+    ``static_folder`` is); ``name`` names the app's data directories (default: ``[tool.flaskdesk] name``,
     else the title); ``backend`` picks ``"qt"`` or ``"gtk"`` on Linux; ``shutdown_timeout`` is how
     long in-flight requests may take to finish once the window closes; ``csp`` replaces the default
-    Content-Security-Policy; ``single_instance=False`` lets several copies run at once. Each can
-    also come from ``[tool.flaskdesk]`` or the environment.
+    Content-Security-Policy; ``single_instance=False`` lets several copies run at once;
+    ``transport="scheme"`` serves the app to its window over ``app://`` in-process, with no TCP port
+    (default ``"loopback"``: HTTP on 127.0.0.1; see :doc:`/guide/transport`). Each can also come
+    from ``[tool.flaskdesk]`` or the environment.
 
     ``splash`` is shown at once while the first page loads: HTML (a string starting with ``<``) or
     the name of a template in the app's template folder. ``menu=False`` leaves out the menu bar
     (the standard Edit menu and the items added with :meth:`menu_item`).
+
+    ``tray_icon`` (an image file; relative paths are taken from the app's root folder) and
+    ``tray_tooltip`` (default: the title) shape the tray icon, which is shown when the app gives a
+    ``tray_icon`` or adds items with :meth:`tray_item` / :meth:`tray_link` (its icon then defaults
+    to the window's).
     """
 
     def __init__(
@@ -72,8 +84,11 @@ class Desktop:
         shutdown_timeout: float | None = None,
         csp: str | None = None,
         single_instance: bool | None = None,
+        transport: str | None = None,
         splash: str | None = None,
         menu: bool = True,
+        tray_icon: str | os.PathLike[str] | None = None,
+        tray_tooltip: str | None = None,
     ) -> None:
         self.args = DesktopArgs(
             title=title,
@@ -88,12 +103,17 @@ class Desktop:
             shutdown_timeout=shutdown_timeout,
             csp=csp,
             single_instance=single_instance,
+            transport=_check_transport(transport),
         )
         self.bridge = Bridge()
         self.app: Flask | None = None
         self._teardown: list[Callable[[], None]] = []
         self.splash = splash
         self.menu = menu
+        self.tray_icon = tray_icon
+        self.tray_tooltip = tray_tooltip
+        self._tray_items: list[MenuItem | Separator] = []
+        self._notifications = Notifications(self._notification_defaults, lambda: self._windows)
         #: Native dialogs over the app's window (while it runs): ``desktop.dialogs.open_file()``...
         self.dialogs = Dialogs(self._dialog_host)
         self._settings: SettingsStore | None = None
@@ -105,6 +125,7 @@ class Desktop:
         for function_name, fn in self.dialogs.bridge_functions().items():
             self.bridge.expose_internal(f"dialogs.{function_name}", fn)
         self.bridge.expose_internal("windows.open", self._open_window_from_page)
+        self.bridge.expose_internal("notifications.show", self._notify_from_page)
         if app is not None:
             self.init_app(app)
 
@@ -183,8 +204,12 @@ class Desktop:
         (Called ``settings()`` before 0.2; ``desktop.settings`` is now the user's settings store.)
         """
         app = app or self._require_app()
+        args = self.args
+        if args.icon is not None and not Path(args.icon).is_absolute():
+            # As Flask's folders: relative to the app, so a frozen app started anywhere finds it.
+            args = dataclasses.replace(args, icon=Path(app.root_path, args.icon))
         return resolve_settings(
-            self.args,
+            args,
             default_name=app.name if app.name != "__main__" else _script_name(),
             project=project_config_for(app.root_path),
             cli=cli,
@@ -271,6 +296,71 @@ class Desktop:
         if not self.menu:
             return ()
         return build_menus([Menu(title, tuple(items)) for title, items in self._menus])
+
+    # -- the tray icon and notifications ---------------------------------------------------------------
+
+    def tray_item(self, label: str) -> Callable[[F], F]:
+        """Add ``label`` to the tray icon's menu (so the app has a tray icon); choosing it calls the function.
+
+        The function runs in the app context on a worker thread, as for :meth:`menu_item`.
+        """
+
+        def register(fn: F) -> F:
+            self._tray_items.append(MenuItem(label, action=fn))
+            return fn
+
+        return register
+
+    def tray_link(self, label: str, route: str) -> None:
+        """Add ``label`` to the tray icon's menu; choosing it shows ``route`` in the main window, in front."""
+        self._tray_items.append(MenuItem(label, route=route))
+
+    def tray_separator(self) -> None:
+        """Add a separator line to the tray icon's menu."""
+        self._tray_items.append(Separator())
+
+    def notify(
+        self,
+        title: str,
+        body: str = "",
+        *,
+        icon: str | os.PathLike[str] | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        """Show a desktop notification: ``title``, and ``body`` as plain text under it.
+
+        ``icon`` is an image file (default: the tray icon, else the window icon); ``timeout`` is how
+        long it stays, in seconds (default: the desktop's choice; ``0``: until dismissed). Usable from
+        any thread. On Linux it works with or without a window (D-Bus); on Windows and macOS it
+        needs the Qt backend and an open window. Raises :class:`~flaskdesk.NotificationError`
+        (with what to do) when no notification can be shown.
+        """
+        self._notifications.show(title, body, icon=icon, timeout=timeout)
+
+    def _notify_from_page(self, title: str, body: str = "", timeout: float | None = None) -> None:
+        """``flaskdesk.notifications.show(title, body, {timeout})`` from page script (the app's icon)."""
+        self.notify(title, body, timeout=timeout)
+
+    def _tray_icon_file(self, app: Flask, settings: LaunchSettings) -> Path | None:
+        if self.tray_icon is None:
+            return settings.icon
+        return Path(app.root_path, self.tray_icon)  # an absolute tray_icon stays as it is
+
+    def _tray(self, app: Flask, settings: LaunchSettings) -> Tray | None:
+        """The tray icon this launch shows, or ``None`` when the app declares none."""
+        if not self._tray_items and self.tray_icon is None:
+            return None
+        icon = self._tray_icon_file(app, settings)
+        if icon is not None and not icon.is_file():
+            log.warning("tray icon %s does not exist; using the default icon", icon)
+            icon = None
+        return build_tray(self._tray_items, tooltip=self.tray_tooltip or settings.title, icon=icon)
+
+    def _notification_defaults(self) -> tuple[str, Path | None]:
+        """The name notifications are shown under, and their default icon."""
+        app = self._require_app()
+        settings = self.launch_settings(app)
+        return settings.title, self._tray_icon_file(app, settings)
 
     # -- the running window ------------------------------------------------------------------------
 
@@ -365,6 +455,18 @@ class Desktop:
                 "(for example inside your app factory) before running it."
             )
         return self.app
+
+
+def _check_transport(transport: str | None) -> str | None:
+    """``Desktop(transport=...)``, validated as ``[tool.flaskdesk] transport`` is."""
+    if transport is None:
+        return None
+    if not isinstance(transport, str) or transport.strip().lower() not in TRANSPORTS:
+        raise ConfigError(
+            f"Desktop(transport={transport!r}) is not a transport: use one of "
+            + ", ".join(repr(name) for name in TRANSPORTS)
+        )
+    return transport.strip().lower()
 
 
 def _takes_two(fn: Callable[..., Any]) -> bool:

@@ -715,7 +715,8 @@ def refresh_url(current: str | None, origin: str | None = None) -> str | None:
     if not current:
         return None
     parts = urlsplit(current)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    schemes = {"http", "https"} | ({urlsplit(origin).scheme} if origin else set())  # app:// too
+    if parts.scheme not in schemes or not parts.netloc:
         return None
     here = f"{parts.scheme}://{parts.netloc}"
     if origin is not None and here != origin.rstrip("/"):

@@ -51,6 +51,10 @@ class WindowError(FlaskdeskError):
     """A window feature (dialog, new window, menu) was used when no window can provide it."""
 
 
+class NotificationError(FlaskdeskError):
+    """A desktop notification could not be shown: no notification service, or none on this backend."""
+
+
 class BridgeError(FlaskdeskError):
     """A call through the JS bridge failed.
 
@@ -73,6 +77,7 @@ __all__ = [
     "ConfigError",
     "DataDirError",
     "FlaskdeskError",
+    "NotificationError",
     "ServerError",
     "SingleInstanceError",
     "WindowError",

@@ -2,8 +2,8 @@
 
 * :func:`claim_instance`: the single-instance lock (``flaskdesk.instance``), taken before the
   server binds, so a second launch hands its argv over and exits without opening anything;
-* :func:`session_options`: what the window session needs for menus, the splash, remembered
-  window sizes, downloads and new windows;
+* :func:`session_options`: what the window session needs for menus, the tray icon, the splash,
+  remembered window sizes, downloads and new windows;
 * :func:`running`: while the window runs, ``desktop.dialogs``, ``desktop.open_window`` and later
   launches reach it.
 """
@@ -87,6 +87,7 @@ def session_options(
         "run_action": _in_app_context(app),
         "splash_html": desktop._splash_html(app),
         "state_file": paths.config_dir / "window-state.json",
+        "tray": desktop._tray(app, settings),
         "window_url": guard.launch_url,
     }
 

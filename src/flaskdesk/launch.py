@@ -3,6 +3,12 @@
 ``app/`` serves HTTP and ``ui/`` shows windows; neither knows the other. This module is where a
 launch is put together, and where a failure to start becomes a window with a readable message
 instead of a blank page or a hang.
+
+The ``transport`` setting picks how the window reaches the app: ``"loopback"`` (the default) binds
+a :class:`~flaskdesk.app.server.Server` on ``127.0.0.1`` behind the :class:`Guard`; ``"scheme"``
+opens no socket at all: an :class:`~flaskdesk.app.inprocess.InProcessApp` behind the
+:class:`~flaskdesk.app.inprocess.SchemeGuard` answers the window engine's ``app://`` requests
+(:mod:`flaskdesk.ui.scheme`), with the same start, drain and teardown.
 """
 
 from __future__ import annotations
@@ -19,22 +25,28 @@ from flask import Flask
 from . import automation as automation_channel
 from . import features
 from .app.guard import Guard, GuardPolicy
+from .app.inprocess import InProcessApp, SchemeGuard, scheme_problems
 from .app.logs import configure_logging, ensure_std_streams
 from .app.paths import AppPaths
 from .app.server import Server
 from .errors import ConfigError, FlaskdeskError, ServerError
 from .ui.backend import Backend, select_backend
 from .ui.bridge import script_wsgi_app
+from .ui.scheme import HOST as SCHEME_HOST
+from .ui.scheme import ORIGIN, SchemeTransport
 from .ui.window import WindowHandle, WindowOptions, WindowSession
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
     from .desktop import Desktop
     from .devloop import LiveApp
     from .settings import LaunchSettings
 
 log = logging.getLogger("flaskdesk")
+
+#: ``transport="scheme"``: the cookie jar's file in the app's web storage dir (mode 0600).
+SCHEME_COOKIE_FILE = "scheme-cookies.lwp"
 
 
 def launch(
@@ -86,15 +98,24 @@ def _launch(
     try:
         desktop.relocate_instance_path(app)
         check_template_folder(app)
-        server = bind_server(paths, settings.name)
+        server: Server | InProcessApp = (
+            in_process_app(app, paths, settings.name)
+            if settings.transport == "scheme"
+            else bind_server(paths, settings.name)
+        )
     except FlaskdeskError as error:
         report_startup_error(backend, options, error, log_file, channel)
         raise
     live = live_app(app, desktop, reload) if dev else None
     try:
-        guard = build_guard(
-            desktop, app, port=server.port, token=Guard.new_token(), csp=settings.csp, dev=dev, live=live
-        )
+        if isinstance(server, InProcessApp):
+            guard: Guard = build_scheme_guard(
+                desktop, app, origin=server.origin, csp=settings.csp, dev=dev, live=live
+            )
+        else:
+            guard = build_guard(
+                desktop, app, port=server.port, token=Guard.new_token(), csp=settings.csp, dev=dev, live=live
+            )
         server.swap_app(guard)
         server.start()
         if live is not None:
@@ -114,6 +135,9 @@ def _launch(
             storage_dir=paths.web_storage_dir,
             dev=dev,
             on_shown=on_shown,
+            scheme=(
+                SchemeTransport(server.handle, server.origin) if isinstance(server, InProcessApp) else None
+            ),
             **features.session_options(desktop, app, settings, paths, guard),
         )
         with features.running(desktop, backend, app):
@@ -150,10 +174,48 @@ def build_guard(
         port=port,
         token=token,
         policy=GuardPolicy(csp=csp, dev=dev),
-        internal={
-            "bridge": live.bridge_wsgi_app if live is not None else desktop.bridge.wsgi_app,
-            "flaskdesk.js": script_wsgi_app,
-        },
+        internal=_internal_mounts(desktop, live),
+    )
+
+
+def build_scheme_guard(
+    desktop: Desktop,
+    app: Flask,
+    *,
+    origin: str,
+    csp: str | None,
+    dev: bool,
+    live: LiveApp | None = None,
+) -> SchemeGuard:
+    """:func:`build_guard` for ``transport="scheme"``: the same mounts, checks against ``origin``."""
+    desktop.bridge.context = app.app_context
+    return SchemeGuard(
+        live if live is not None else app,
+        origin=origin,
+        policy=GuardPolicy(csp=csp, dev=dev),
+        internal=_internal_mounts(desktop, live),
+    )
+
+
+def _internal_mounts(desktop: Desktop, live: LiveApp | None) -> dict[str, WSGIApplication]:
+    return {
+        "bridge": live.bridge_wsgi_app if live is not None else desktop.bridge.wsgi_app,
+        "flaskdesk.js": script_wsgi_app,
+    }
+
+
+def in_process_app(app: Flask, paths: AppPaths, name: str) -> InProcessApp:
+    """``transport="scheme"``: the app served to the window's engine in-process; no socket is opened.
+
+    Neither engine keeps cookies for a custom scheme, so the transport keeps them: persistent ones
+    (Flask-Login's "remember me", permanent sessions) in the app's web storage dir, where the
+    engine keeps its own for the loopback transport. What the app uses that a scheme cannot carry
+    (WebSockets) is logged now; the page's console says it again when it tries.
+    """
+    for problem in scheme_problems(app):
+        log.warning("%s", problem)
+    return InProcessApp(
+        not_ready, origin=ORIGIN, name=name, cookie_file=paths.web_storage_dir / SCHEME_COOKIE_FILE
     )
 
 
@@ -284,7 +346,11 @@ def _debugged(app: Flask) -> Any:
     from werkzeug.debug import DebuggedApplication
 
     app.debug = True
-    return DebuggedApplication(app, evalex=True, pin_security=False)
+    debugged = DebuggedApplication(app, evalex=True, pin_security=False)
+    # Its console trusts only localhost names; the scheme's host is reachable from the window's own
+    # engine alone (over loopback the guard's Host allow-list refuses that Host before it gets here).
+    debugged.trusted_hosts.append(SCHEME_HOST)
+    return debugged
 
 
 def not_ready(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:

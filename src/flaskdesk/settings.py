@@ -34,6 +34,7 @@ class DesktopArgs:
     shutdown_timeout: float | None = None
     csp: str | None = None
     single_instance: bool | None = None
+    transport: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ class LaunchSettings:
     data_dir: Path | None = None
     version: str | None = None
     single_instance: bool = True
+    #: ``"loopback"`` (HTTP on 127.0.0.1) or ``"scheme"`` (``app://``, in-process, no socket).
+    transport: str = "loopback"
 
 
 def project_config_for(root_path: str | os.PathLike[str]) -> ProjectConfig | None:

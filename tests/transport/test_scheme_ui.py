@@ -88,7 +88,7 @@ def test_native_platforms_say_what_they_lack(toolkit: str, platform: str) -> Non
         transport.attach(object(), toolkit)
 
 
-@pytest.mark.parametrize(("toolkit", "restore", "uploads"), [("qt", True, False), ("gtk", False, True)])
+@pytest.mark.parametrize(("toolkit", "restore", "uploads"), [("qt", True, True), ("gtk", False, True)])
 def test_page_script_switches_per_engine(toolkit: str, restore: bool, uploads: bool) -> None:
     script = page_script(toolkit)
     config = json.loads(script[script.rindex("})(") + 3 : script.rindex(");")])

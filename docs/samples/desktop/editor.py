@@ -28,14 +28,17 @@ def open_document() -> dict | None:
     return {"path": path, "text": Path(path).read_text(encoding="utf-8")}
 
 
+@desktop.tray_item("Save a copy…")  # in the tray icon's menu too
 @desktop.menu_item("File", "Save a copy…", shortcut="CmdOrCtrl+Shift+S")
 def save_copy() -> None:
     target = desktop.dialogs.save_file(filename="copy.txt")
     if target is not None:
         Path(target).write_text("\n".join(desktop.settings["recent"]), encoding="utf-8")
+        desktop.notify("Copy saved", target)  # a desktop notification
 
 
 desktop.menu_link("File", "Recent files", "/recent")
+desktop.tray_link("Recent files", "/recent")  # shown in the main window, brought to the front
 
 
 @desktop.menu_item("Help", "About Editor")

@@ -21,9 +21,9 @@ WSGI half of that: it knows nothing about Qt or GTK.
 * :class:`SchemeGuard` is the :class:`~flaskdesk.app.guard.Guard` for this transport: nothing but the
   app's own window can reach an in-process handler, so the launch token, the session cookie and
   the loopback Host list are moot; the origin checks become checks against ``app://flaskdesk``.
-* :class:`UploadStash` carries multipart bodies that WebKitGTK cannot hand over itself (its
-  ``webkit_uri_scheme_request_get_http_body`` crashes on ``Blob``/``File`` parts), see
-  ``ui/js/scheme.js``.
+* :class:`UploadStash` carries multipart bodies that the engines cannot hand over themselves
+  (WebKitGTK's ``webkit_uri_scheme_request_get_http_body`` crashes on ``Blob``/``File`` parts, Qt's
+  ``requestBody()`` pads a file from disk with zeros), see ``ui/js/scheme.js``.
 
 What a scheme cannot carry is listed by :func:`scheme_problems` (WebSocket routes and extensions).
 """
@@ -77,7 +77,7 @@ TRANSPORT_KEY = "flaskdesk.transport"
 #: ``QWebEngineUrlRequestJob.initiator()``), ``""`` for a navigation the user or flaskdesk started,
 #: absent when the engine does not say (WebKitGTK). Page script cannot forge it.
 INITIATOR_KEY = "flaskdesk.initiator"
-#: Where ``ui/js/scheme.js`` parks a multipart body before re-submitting its form (WebKitGTK only).
+#: Where ``ui/js/scheme.js`` parks a multipart body before re-submitting its form.
 UPLOAD_PATH = f"{INTERNAL_PREFIX}upload"
 #: The one field of the stand-in form that names a parked body.
 UPLOAD_FIELD = "__flaskdesk_upload"
@@ -303,16 +303,17 @@ class _CookieResponse:
 
 
 # --------------------------------------------------------------------------------------------------
-# parked multipart bodies (WebKitGTK)
+# parked multipart bodies
 
 
 class UploadStash:
-    """Bodies parked by ``ui/js/scheme.js`` for one re-submitted form each (WebKitGTK only).
+    """Bodies parked by ``ui/js/scheme.js`` for one re-submitted form each.
 
-    WebKitGTK's scheme API crashes on request bodies that hold a ``Blob``/``File``, so the page
-    script serialises such a form itself, POSTs the bytes here, and submits a stand-in form whose one
-    field names the parked body; :meth:`swap` puts the real body and ``Content-Type`` back before the
-    app sees the request. Ids are 128-bit random, single use, and expire after ``ttl`` seconds.
+    Neither engine's scheme API reads request bodies that hold a ``Blob``/``File`` right (WebKitGTK
+    crashes, Qt pads a file from disk with zeros), so the page script serialises such a form
+    itself, POSTs the bytes here, and submits a stand-in form whose one field names the parked
+    body; :meth:`swap` puts the real body and ``Content-Type`` back before the app sees the
+    request. Ids are 128-bit random, single use, and expire after ``ttl`` seconds.
     """
 
     def __init__(self, *, ttl: float = 120.0, max_bytes: int = 1 << 30) -> None:

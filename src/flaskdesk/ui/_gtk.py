@@ -23,22 +23,28 @@ Also here: the menu bar (a ``Gio.Menu`` set on the ``Gtk.Application``, whose it
 ``win.`` actions that each window defines for itself, so Edit acts on the window it was chosen
 in), attachments saved through a save dialog (a ``Content-Disposition: attachment`` response is
 turned into a download, and ``decide-destination`` asks where), native dialogs
-(``Gtk.FileChooserDialog``, ``Gtk.MessageDialog``), window geometry, and running code on the GUI
-thread (``GLib.idle_add``).
+(``Gtk.FileChooserDialog``, ``Gtk.MessageDialog``), window geometry, running code on the GUI
+thread (``GLib.idle_add``), and the tray icon: ``Gtk.StatusIcon`` with a ``Gtk.Menu``. GTK 3's
+only tray API, deprecated but working: it docks into XEmbed trays (most X11 panels; GNOME only
+with an extension). Notifications do not go through GTK: on Linux they are D-Bus calls
+(:mod:`.notifications`) for every backend.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ..errors import BackendError
+from ..errors import BackendError, NotificationError
 from .dialogs import DialogKind, FileDialogRequest, MessageKind
 from .menu import Menu, MenuItem, Separator, gtk_accelerator
 from .navigation import NavigationPolicy, Verdict, carry_out
+from .notifications import Notification
+from .tray import Tray
 from .window import WindowOptions
 from .window_state import Rect, WindowState
 
@@ -64,6 +70,8 @@ class GtkHooks:
         self._open_dialogs: list[Any] = []
         self._menu_model_set = False
         self._normal_sizes: dict[int, tuple[int, int, int, int]] = {}
+        self._status_icon: Any = None  # the Gtk.StatusIcon and its Gtk.Menu, kept alive while shown
+        self._tray_menu: Any = None
 
     def prepare(self) -> None:
         """Nothing to set before WebKitGTK starts (it runs as root and keeps its own sandbox)."""
@@ -293,6 +301,56 @@ class GtkHooks:
             return True
 
         download.connect("decide-destination", decide)
+
+    # -- tray icon (GUI thread) --------------------------------------------------------------------
+
+    def show_tray(
+        self, tray: Tray, *, on_activate: Callable[[], None], on_choose: Callable[[MenuItem], None]
+    ) -> None:
+        """Show ``tray`` as a ``Gtk.StatusIcon``: a click calls ``on_activate``, a menu item ``on_choose``."""
+        from gi.repository import Gtk
+
+        with warnings.catch_warnings():  # Gtk.StatusIcon is deprecated (GTK 3.14), and still the only way
+            warnings.simplefilter("ignore", DeprecationWarning)
+            if tray.icon is not None:
+                icon = Gtk.StatusIcon.new_from_file(str(tray.icon))
+            else:
+                icon = Gtk.StatusIcon.new_from_icon_name("application-x-executable")
+            icon.set_tooltip_text(tray.tooltip)
+            icon.set_title(tray.tooltip)
+        menu = Gtk.Menu()
+        for entry in tray.items:
+            if isinstance(entry, Separator):
+                menu.append(Gtk.SeparatorMenuItem())
+                continue
+            menu_item = Gtk.MenuItem.new_with_label(entry.label)
+            menu_item.connect("activate", lambda _widget, item=entry: on_choose(item))
+            menu.append(menu_item)
+        menu.show_all()
+
+        def popup(status_icon: Any, button: int, when: int) -> None:
+            if tray.items:
+                menu.popup(None, None, Gtk.StatusIcon.position_menu, status_icon, button, when)
+
+        icon.connect("activate", lambda _icon: on_activate())
+        icon.connect("popup-menu", popup)
+        self.hide_tray()
+        self._status_icon, self._tray_menu = icon, menu
+        icon.set_visible(True)
+
+    def hide_tray(self) -> None:
+        """Take the tray icon away (the app is closing)."""
+        icon, self._status_icon, self._tray_menu = self._status_icon, None, None
+        if icon is not None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                icon.set_visible(False)
+
+    def notify(self, notification: Notification) -> None:
+        """Not through GTK: on Linux every backend sends notifications over D-Bus."""
+        raise NotificationError(
+            "the GTK backend shows notifications over D-Bus (Linux) only; they are not sent through GTK"
+        )
 
     # -- window state (GUI thread) ----------------------------------------------------------------
 

@@ -19,7 +19,10 @@ What WebKitGTK cannot do (measured, 2.50), and what is done instead:
   here, through the transport, up to 10 hops (``Response.url`` then shows the first URL);
 * ``webkit_uri_scheme_request_get_http_body`` crashes the process on a body that holds a ``Blob`` or
   ``File``: ``ui/js/scheme.js`` flattens those in the page before they are sent;
-* it keeps no cookies for the scheme (the transport keeps them).
+* it keeps no cookies for the scheme (the transport keeps them);
+* it cannot download a scheme URL at all (and shows its response policy decision no headers, so
+  it would display an attachment it can render): an attachment a navigation opens is saved here,
+  through ``save_as`` (the window's save dialog), and the page stays, as with a download over HTTP.
 """
 
 from __future__ import annotations
@@ -28,12 +31,16 @@ import errno
 import html
 import logging
 import os
+import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from werkzeug.http import parse_options_header
+
 from ..errors import BackendError
-from .scheme import SchemeHandler, SchemeResponse, engine_headers
+from .scheme import SaveAs, SchemeHandler, SchemeResponse, engine_headers
 
 log = logging.getLogger("flaskdesk.ui")
 
@@ -41,13 +48,17 @@ log = logging.getLogger("flaskdesk.ui")
 #: fields with these, so without it ``fetch`` sees none, and ``nosniff`` blocks scripts and styles.
 _DROPPED_RESPONSE_HEADERS = frozenset({"set-cookie", "transfer-encoding", "connection"})
 _MAX_REDIRECTS = 10
+#: Attribute on a ``WebKitWebContext`` wrapper that has the scheme handler (and holds its server).
+_SERVED_MARK = "_flaskdesk_scheme_server"
 _READ_CHUNK = 64 * 1024
 
 
-def install(window: Any, handle: SchemeHandler, *, origin: str, script: str) -> Any:
+def install(
+    window: Any, handle: SchemeHandler, *, origin: str, script: str, save_as: SaveAs | None = None
+) -> Any:
     """Serve ``handle`` in pywebview ``window``'s web context; GUI thread (``before_show``).
 
-    Returns the scheme server, or ``None`` when the context had it already (a second window).
+    Returns the scheme server, or ``None`` when the window's context had it already.
     """
     gi_webkit = _webkit()
     browser = getattr(window.gui, "BrowserView", None)
@@ -62,12 +73,14 @@ def install(window: Any, handle: SchemeHandler, *, origin: str, script: str) -> 
     context = view.get_context()
     security = context.get_security_manager()
     server: _SchemeServer | None = None
-    # Registered once per context (a second window sharing the main window's context reuses it);
-    # "secure" is set together with the handler, so it tells whether this context has it already.
-    if not security.uri_scheme_is_secure(scheme):
-        security.register_uri_scheme_as_secure(scheme)
-        server = _SchemeServer(handle, origin)
+    # Once per context. pywebview gives every window a context of its own (a second window needs
+    # its own handler), but WebKit keeps "secure" schemes for the whole process, so that cannot tell
+    # whether this context has the handler: the context's wrapper is marked instead.
+    security.register_uri_scheme_as_secure(scheme)
+    if not getattr(context, _SERVED_MARK, False):
+        server = _SchemeServer(handle, origin, save_as)
         context.register_uri_scheme(scheme, server.on_request)
+        setattr(context, _SERVED_MARK, server)  # also keeps the server (and its callback) alive
     view.get_user_content_manager().add_script(
         gi_webkit.UserScript.new(
             script,
@@ -95,11 +108,12 @@ def _webkit() -> Any:
 class _SchemeServer:
     """The ``register_uri_scheme`` callback and the replies it sends (GUI thread only)."""
 
-    def __init__(self, handle: SchemeHandler, origin: str) -> None:
+    def __init__(self, handle: SchemeHandler, origin: str, save_as: SaveAs | None = None) -> None:
         from gi.repository import Gio, GLib, Soup
 
         self._handle = handle
         self._origin = origin
+        self._save_as = save_as
         self._gio, self._glib, self._soup = Gio, GLib, Soup
         self._webkit = _webkit()
         self._unix_stream = _unix_input_stream()
@@ -163,6 +177,9 @@ class _SchemeServer:
                     )
                     return False
             passed = engine_headers(response, drop=_DROPPED_RESPONSE_HEADERS)
+            if navigation and self._save_as is not None and _attachment_name(passed) is not None:
+                self._download(request, response, _attachment_name(passed) or "download")
+                return False
             self._send(
                 request,
                 response.status,
@@ -209,6 +226,27 @@ class _SchemeServer:
             soup_headers.append(name, value)
         reply.set_http_headers(soup_headers)
         request.finish_with_response(reply)
+
+    def _download(self, request: Any, response: SchemeResponse, suggested: str) -> None:
+        """Save an attachment the window navigated to where the user says; the page stays (GUI thread).
+
+        WebKitGTK cannot download a custom scheme's URL (its download fails with "The URL can't be
+        shown"), so the load is cancelled (no error page, as for a download over HTTP) and the body
+        the transport already has is written here.
+        """
+        cancelled = self._glib.Error.new_literal(
+            self._webkit.NetworkError.quark(), "saved as a download", int(self._webkit.NetworkError.CANCELLED)
+        )
+        request.finish_error(cancelled)
+        assert self._save_as is not None
+        target = self._save_as(suggested)
+        if target is None:
+            log.info("download of %s cancelled", suggested)
+            response.abandon()
+            return
+        threading.Thread(
+            target=_save_body, args=(response, Path(target)), name="flaskdesk-download", daemon=True
+        ).start()
 
     def _fail(self, request: Any, message: str) -> None:
         error = self._glib.Error.new_literal(
@@ -337,6 +375,40 @@ def _is_navigation(headers: list[tuple[str, str]]) -> bool:
         if lowered == "upgrade-insecure-requests" or (lowered == "accept" and value.startswith("text/html")):
             return True
     return False
+
+
+def _attachment_name(headers: list[tuple[str, str]]) -> str | None:
+    """The file name of a ``Content-Disposition: attachment`` (``""`` if it names none), else ``None``."""
+    value = next((v for k, v in headers if k.lower() == "content-disposition"), "")
+    kind, options = parse_options_header(value)
+    if kind.lower() != "attachment":
+        return None
+    return Path(options.get("filename", "")).name
+
+
+def _save_body(response: SchemeResponse, target: Path) -> None:
+    """Write ``response``'s body to ``target`` (a worker thread: a streamed body may take a while)."""
+    arrived = threading.Event()
+    try:
+        with target.open("wb") as out:
+            if response.body is not None:
+                out.write(response.body)
+            else:
+                response.on_data(lambda _: arrived.set())
+                while True:
+                    chunk = response.read(_READ_CHUNK)
+                    if chunk is None:
+                        break
+                    if chunk:
+                        out.write(chunk)
+                    else:
+                        arrived.wait(1.0)
+                        arrived.clear()
+    except OSError as error:
+        response.abandon()
+        log.warning("could not save the download to %s: %s", target, error)
+        return
+    log.info("download saved to %s", target)
 
 
 def _without_body_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -19,7 +19,9 @@ loop has started its first navigation, and adds what flaskdesk needs on top:
 * the menu bar (``QMenuBar`` of the window, ``QAction`` with real shortcuts; Edit items trigger
   the page's own ``WebAction``), downloads through a save dialog (``downloadRequested``), native
   dialogs (``QFileDialog``, ``QMessageBox``), window geometry, and a way to run code on the GUI
-  thread from any other (:meth:`QtHooks.call_soon`, a queued signal).
+  thread from any other (:meth:`QtHooks.call_soon`, a queued signal);
+* the tray icon (``QSystemTrayIcon`` with a ``QMenu``; Qt picks StatusNotifierItem or XEmbed on
+  Linux), which off Linux also shows the app's notifications (``showMessage``).
 
 Qt is imported inside functions only, so this module (and :func:`chromium_environment`, a pure
 function) can be imported and tested without Qt installed.
@@ -41,6 +43,8 @@ from ..errors import BackendError
 from .dialogs import DialogKind, FileDialogRequest, MessageKind
 from .menu import Menu, MenuItem, Separator, qt_shortcut
 from .navigation import NavigationPolicy, Verdict, carry_out
+from .notifications import Notification
+from .tray import Tray
 from .window import WindowOptions
 from .window_state import Rect, WindowState
 
@@ -114,6 +118,8 @@ class QtHooks:
     def __init__(self) -> None:
         self._invoker: Any = None  # a QObject living on the GUI thread (made in the first attach)
         self._open_dialogs: list[Any] = []
+        self._tray_icon: Any = None  # the QSystemTrayIcon and its QMenu, kept alive while shown
+        self._tray_menu: Any = None
 
     def prepare(self) -> None:
         """Set Chromium's environment; must run before the first ``QWebEngineProfile`` exists."""
@@ -318,6 +324,63 @@ class QtHooks:
         download.isFinishedChanged.connect(finished)
         download.accept()
 
+    # -- tray icon and notifications (GUI thread) ---------------------------------------------------
+
+    def show_tray(
+        self, tray: Tray, *, on_activate: Callable[[], None], on_choose: Callable[[MenuItem], None]
+    ) -> None:
+        """Show ``tray`` as a ``QSystemTrayIcon``: a click calls ``on_activate``, an item ``on_choose``."""
+        widgets = _qt("QtWidgets")
+        tray_class = widgets.QSystemTrayIcon
+        if not tray_class.isSystemTrayAvailable():
+            log.info("no system tray is running yet; the tray icon appears when one starts")
+        icon = self._tray_icon
+        if icon is None:
+            icon = tray_class(_qt_icon(tray.icon), widgets.QApplication.instance())
+            reasons = (tray_class.ActivationReason.Trigger, tray_class.ActivationReason.DoubleClick)
+            icon.activated.connect(lambda reason: on_activate() if reason in reasons else None)
+        else:
+            icon.setIcon(_qt_icon(tray.icon))
+        icon.setToolTip(tray.tooltip)
+        menu = widgets.QMenu()
+        for entry in tray.items:
+            if isinstance(entry, Separator):
+                menu.addSeparator()
+                continue
+            action = menu.addAction(entry.label)
+            action.triggered.connect(lambda _checked=False, item=entry: on_choose(item))
+        icon.setContextMenu(menu if tray.items else None)
+        self._tray_icon, self._tray_menu = icon, menu
+        icon.show()
+
+    def hide_tray(self) -> None:
+        """Take the tray icon away (the app is closing; Windows would keep a dead icon otherwise)."""
+        icon, self._tray_icon, self._tray_menu = self._tray_icon, None, None
+        if icon is not None:
+            icon.hide()
+            icon.deleteLater()
+
+    def notify(self, notification: Notification) -> None:
+        """Show ``notification`` as a tray message (how Qt notifies on Windows and macOS).
+
+        Qt shows messages through a visible tray icon: an app without one gets its icon in the tray
+        from the first notification on.
+        """
+        widgets = _qt("QtWidgets")
+        icon = self._tray_icon
+        if icon is None:
+            icon = widgets.QSystemTrayIcon(_qt_icon(None), widgets.QApplication.instance())
+            icon.setToolTip(notification.app_name)
+            icon.show()
+            self._tray_icon = icon
+        shown_for = 10_000 if notification.timeout is None else round(notification.timeout * 1000)
+        icon.showMessage(
+            notification.title,
+            notification.body,
+            _qt_icon(notification.icon) if notification.icon is not None else icon.icon(),
+            min(shown_for or 2**31 - 1, 2**31 - 1),
+        )
+
     # -- window state (GUI thread) ----------------------------------------------------------------
 
     def present(self, window: Any) -> None:
@@ -359,6 +422,21 @@ class QtHooks:
             return WindowState(normal.width(), normal.height(), normal.x(), normal.y(), True)
         position = browser.pos()
         return WindowState(browser.width(), browser.height(), position.x(), position.y(), False)
+
+
+def _qt_icon(path: Path | None) -> Any:
+    """``path`` as a ``QIcon``; without one, the app's window icon, else Qt's generic computer icon."""
+    qt_gui, widgets = _qt("QtGui"), _qt("QtWidgets")
+    if path is not None:
+        icon = qt_gui.QIcon(str(path))
+        if not icon.isNull():
+            return icon
+        log.warning("the tray icon %s cannot be read; using the default icon", path)
+    app = widgets.QApplication.instance()
+    icon = app.windowIcon() if app is not None else qt_gui.QIcon()
+    if icon.isNull() and app is not None:
+        icon = app.style().standardIcon(widgets.QStyle.StandardPixmap.SP_ComputerIcon)
+    return icon
 
 
 def _check_storage(profile: Any, storage_dir: Path) -> None:

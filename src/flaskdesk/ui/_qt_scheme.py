@@ -247,7 +247,9 @@ def _read_body(job: Any) -> bytes:
     Qt's ``requestBody()`` device (6.7-6.11, ``ResourceRequestBody::readData``) moves past a
     ``Blob`` part after the first ``readData`` call, however much of it was read, so reading in
     chunks (``readAll()``) truncates blobs to 16 KiB; a single read as large as the limit gets every
-    part whole (measured: 20 MB in 0.12 s; the unused buffer is never touched).
+    part whole (measured: 20 MB in 0.12 s; the unused buffer is never touched). A ``File`` picked
+    from disk comes out as its bytes and then zeros up to the size asked for, so ``ui/js/scheme.js``
+    hands every body that holds a ``Blob``/``File`` over as plain bytes (``config.uploads``).
     """
     device = job.requestBody()
     if device is None:

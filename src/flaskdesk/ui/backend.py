@@ -31,10 +31,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
-from ..errors import BackendError, ConfigError, DataDirError, WindowError
+from ..errors import BackendError, ConfigError, DataDirError, NotificationError, WindowError
 from .dialogs import DialogHost, DialogKind, FileDialogRequest, MessageKind
-from .menu import Menu
+from .menu import Menu, MenuItem
 from .navigation import NavigationPolicy, origin_of
+from .notifications import Notification
+from .scheme import SchemeNavigationPolicy, navigate
+from .tray import TRAY_BACKENDS, Tray
 from .window import WindowHandle, WindowOptions, WindowSession
 from .window_state import Rect, WindowState, WindowStateFile, clamp
 
@@ -151,6 +154,17 @@ class ToolkitHooks(Protocol):
 
     def read_state(self, window: Any) -> WindowState | None:
         """``window``'s size, position and maximized state now."""
+
+    def show_tray(
+        self, tray: Tray, *, on_activate: Callable[[], None], on_choose: Callable[[MenuItem], None]
+    ) -> None:
+        """Show the tray icon: clicking it calls ``on_activate``, choosing a menu item ``on_choose``."""
+
+    def hide_tray(self) -> None:
+        """Take the tray icon away (the main window is closing)."""
+
+    def notify(self, notification: Notification) -> None:
+        """Show a notification through the toolkit (Qt off Linux); else raise ``NotificationError``."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -387,6 +401,8 @@ def _wait_for_a_painted_frame(window: Any, timeout: float) -> None:
 _LOAD_SETTLE_SECONDS = 3.0
 #: How long the app's first load waits for the splash page to be up.
 _SPLASH_LOAD_SECONDS = 3.0
+#: How long ``on_shown`` waits for the first page of an ``app://`` window (opened after it shows).
+_FIRST_LOAD_SECONDS = 30.0
 #: How often a thread waiting for the GUI thread checks that the GUI is still running.
 _GUI_POLL_SECONDS = 0.25
 MAIN_WINDOW_KEY = "main"
@@ -415,6 +431,7 @@ class WebviewBackend:
         self._gui_running = False
         self._dialog_lock = threading.Lock()
         self._closing: list[Any] = []  # windows asked to close, not closed yet
+        self._scheme = False  # this run serves the app over app:// (URLs are opened natively)
 
     def run(self, session: WindowSession) -> None:
         """Show ``session.url`` in the main window; return once the last window has closed.
@@ -423,8 +440,9 @@ class WebviewBackend:
         when the window was closed by SIGTERM/SIGINT. Closing the main window closes the others.
         """
         _require_main_thread("run")
-        policy = NavigationPolicy(session.app_origin)
-        if origin_of(session.url) != policy.app_origin:
+        scheme = session.scheme
+        policy = scheme.policy if scheme is not None else NavigationPolicy(session.app_origin)
+        if not _on_origin(policy, session.url):
             raise ValueError("WindowSession.url must be on WindowSession.app_origin")
         storage_dir = _ensure_storage_dir(session.storage_dir)
         options = session.options
@@ -440,27 +458,44 @@ class WebviewBackend:
                 "sites may open inside the window",
                 self.name,
             )
+            if session.tray is not None:
+                log.warning(
+                    "the %s backend has no tray icon: the app runs without one (the tray needs the %s "
+                    "backend; on Windows and macOS: pip install 'flaskdesk[qt]' and backend = \"qt\")",
+                    self.name,
+                    " or ".join(TRAY_BACKENDS),
+                )
         else:
             self._hooks.prepare()
+        if scheme is not None:
+            scheme.prepare(self.name)  # Qt reads scheme declarations once, before it starts
+        self._scheme = scheme is not None
         self._session, self._policy, self._storage_dir = session, policy, storage_dir
         self._state_file = WindowStateFile(session.state_file) if session.state_file is not None else None
         splash = session.splash_html
-        window = _create_window(webview, None if splash else session.url, options, html=splash)
+        # An app:// URL is opened natively once the window is hooked (given it, pywebview would
+        # rewrite it into a path on an HTTP server of its own).
+        window = _create_window(webview, None if splash or scheme else session.url, options, html=splash)
         self._main = window
-        # The splash is inline HTML: its (only) load is trusted; the app's URL follows once shown.
+        # The splash (or, for the scheme, pywebview's blank page) is inline HTML: its load is
+        # trusted; the app's URL follows.
         self._watch(
             window,
             policy,
             options,
             storage_dir=storage_dir,
             dev=session.dev,
-            trust_first=bool(splash),
+            trust_first=bool(splash) or scheme is not None,
             key=MAIN_WINDOW_KEY,
             main=True,
+            start_url=session.url if scheme is not None and not splash else None,
         )
         if splash:
             on_shown = session.on_shown
             window.events.shown += lambda: self._leave_splash(window, session.url, on_shown)
+        elif session.on_shown is not None and scheme is not None:
+            on_shown = session.on_shown
+            window.events.shown += lambda: self._after_first_load(on_shown, window)
         elif session.on_shown is not None:
             on_shown = session.on_shown
             window.events.shown += lambda: self._call_on_shown(on_shown, window)
@@ -545,16 +580,24 @@ class WebviewBackend:
             raise WindowError("this launch cannot sign a new window in (no window_url in its session)")
         _check_color(options.background_color)
         url = session.window_url(path)
-        if origin_of(url) != policy.app_origin:
+        if not _on_origin(policy, url):
             raise WindowError(f"{path!r} is not a path of the app")
+        scheme = session.scheme is not None
         made: list[Any] = []
         hooks = self._hooks
 
         def create() -> None:  # GUI thread: the hooks are in place before the window can load anything
             webview = _import_webview()
-            window = _create_window(webview, url, options)
+            window = _create_window(webview, None if scheme else url, options)
             self._watch(
-                window, policy, options, storage_dir=storage_dir, dev=session.dev, trust_first=False, key=key
+                window,
+                policy,
+                options,
+                storage_dir=storage_dir,
+                dev=session.dev,
+                trust_first=scheme,  # pywebview's blank page; the app's URL is opened natively
+                key=key,
+                start_url=url if scheme else None,
             )
             guilib = getattr(webview, "guilib", None)
             initialize = getattr(window, "_initialize", None)
@@ -579,7 +622,7 @@ class WebviewBackend:
         self._on_gui(create)
         if not made:
             raise WindowError("the window could not be opened (the app is closing)")
-        return _WebviewWindowHandle(made[0])
+        return _WebviewWindowHandle(made[0], scheme=scheme)
 
     def bring_to_front(self) -> None:
         """Show the main window on top (un-minimised, focused where the window system allows)."""
@@ -655,10 +698,13 @@ class WebviewBackend:
         trust_first: bool,
         key: str | None = None,
         main: bool = False,
+        start_url: str | None = None,
     ) -> None:
+        """Hook ``window``'s events; ``start_url`` is an ``app://`` URL opened natively once it is hooked."""
         hooks = self._hooks
         session = self._session if storage_dir is not None else None  # the error window has none of it
         state_file = self._state_file if session is not None else None
+        scheme = session.scheme if session is not None else None
 
         def before_show() -> None:  # GUI thread, synchronously inside pywebview's window creation
             if self._signals is not None:
@@ -684,8 +730,25 @@ class WebviewBackend:
                 return
             if state_file is not None and key is not None:
                 self._restore_state(hooks, window, state_file, key, options)
+            if main and session is not None and session.tray is not None:
+                self._show_tray(hooks, session.tray)
+            if scheme is not None:
+                downloads = session is not None and session.downloads
+                try:
+                    # the app:// handler (once per web profile); attachments through the save dialog
+                    scheme.attach(window, self.name, save_as=_save_as(hooks, window) if downloads else None)
+                except Exception as error:  # fail closed, as above
+                    log.error("could not serve app:// in the window; closing it", exc_info=error)
+                    with self._lock:
+                        self._failure = error
+                    return
+                if start_url is not None:
+                    navigate(window, start_url)
 
         def closing() -> None:  # GUI thread, before the window goes
+            if main and hooks is not None and session is not None and session.tray is not None:
+                with contextlib.suppress(Exception):
+                    hooks.hide_tray()
             if hooks is not None and state_file is not None and key is not None:
                 try:
                     state = hooks.read_state(window)
@@ -736,6 +799,41 @@ class WebviewBackend:
         except Exception:
             log.exception("could not restore the %s window's size", key)
 
+    def _show_tray(self, hooks: ToolkitHooks, tray: Tray) -> None:
+        """The tray icon (GUI thread, as the main window is set up); a failure leaves the app without it."""
+        try:
+            hooks.show_tray(tray, on_activate=self.bring_to_front, on_choose=self._tray_choice)
+        except Exception:
+            log.exception("could not show the tray icon; the app runs without it")
+
+    def _tray_choice(self, item: MenuItem) -> None:
+        """A tray menu item was chosen (GUI thread): run its action, or show its route in the main window."""
+        if item.action is not None:
+            self._run_action(item.action)
+            return
+        main, policy = self._main, self._policy
+        if item.route is None or main is None or policy is None:
+            return
+        handle, url = self._handle(main), f"{policy.app_origin}{item.route}"
+
+        def show() -> None:  # off the GUI thread: pywebview waits on it to load a URL
+            handle.load_url(url)
+            self.bring_to_front()
+
+        threading.Thread(target=show, name="flaskdesk-tray-link", daemon=True).start()
+
+    def notify(self, notification: Notification) -> None:
+        """Show ``notification`` through the toolkit (a :class:`~.notifications.NotificationHost`)."""
+        hooks = self._hooks
+        if hooks is None:
+            raise NotificationError(
+                f"the {self.name} backend cannot show notifications: use the Qt backend "
+                "(pip install 'flaskdesk[qt]' and backend = \"qt\")"
+            )
+        if not self._gui_running or self._main is None:
+            raise NotificationError("notifications are shown through the app's window, and none is open")
+        self._on_gui(lambda: hooks.notify(notification))
+
     def _run_action(self, action: Callable[[], object]) -> None:
         """A menu item's Python action: on a worker thread of its own (it may block or open a dialog)."""
         session = self._session
@@ -760,19 +858,28 @@ class WebviewBackend:
         with self._lock:
             if self._stop_requested or self._failure is not None:
                 return
-        window.load_url(url)
+        self._handle(window).load_url(url)
         if on_shown is not None:
             window.events.loaded.wait()
             self._call_on_shown(on_shown, window)
+
+    def _after_first_load(self, on_shown: Callable[[WindowHandle], None], window: Any) -> None:
+        """``on_shown`` once the app's first page loaded (scheme: it is opened after the window shows)."""
+        if not window.events.loaded.wait(_FIRST_LOAD_SECONDS):
+            log.warning("the app's first page did not load within %.0f s", _FIRST_LOAD_SECONDS)
+        self._call_on_shown(on_shown, window)
 
     def _call_on_shown(self, on_shown: Callable[[WindowHandle], None], window: Any) -> None:
         with self._lock:
             if self._stop_requested or self._failure is not None:
                 return
         try:
-            on_shown(_WebviewWindowHandle(window))
+            on_shown(self._handle(window))
         except Exception:
             log.exception("the on_shown callback failed")
+
+    def _handle(self, window: Any) -> _WebviewWindowHandle:
+        return _WebviewWindowHandle(window, scheme=self._scheme)
 
     def _start(self, webview: Any, **kwargs: Any) -> None:
         with self._lock:
@@ -904,11 +1011,15 @@ def _release_stranded_js_calls(webview: Any) -> None:
 class _WebviewWindowHandle:
     """:class:`~flaskdesk.ui.window.WindowHandle` over a pywebview window (thread-safe by pywebview)."""
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: Any, *, scheme: bool = False) -> None:
         self._window = window
+        self._scheme = scheme  # app:// URLs: pywebview's load_url would rewrite them to its own server
 
     def load_url(self, url: str) -> None:
-        self._window.load_url(url)
+        if self._scheme:
+            navigate(self._window, url)
+        else:
+            self._window.load_url(url)
 
     def evaluate_js(self, script: str) -> Any:
         return self._window.run_js(script)  # evaluate_js wraps in eval(), which the CSP forbids
@@ -1003,6 +1114,24 @@ class _SignalWatcher:
 def _import_webview() -> Any:
     """Import pywebview (here only: importing it is the heavy part of opening a window)."""
     return importlib.import_module("webview")
+
+
+def _save_as(hooks: ToolkitHooks, window: Any) -> Callable[[str], str | None]:
+    """Where to save an attachment of an ``app://`` window: the save dialog over it (GUI thread)."""
+
+    def ask(suggested: str) -> str | None:
+        request = FileDialogRequest(DialogKind.SAVE, "Save", filename=suggested or None)
+        chosen = hooks.file_dialog(window, request)
+        return chosen[0] if chosen else None
+
+    return ask
+
+
+def _on_origin(policy: NavigationPolicy, url: str) -> bool:
+    """Whether ``url`` is on ``policy``'s app origin (``http://127.0.0.1:PORT`` or ``app://flaskdesk``)."""
+    if isinstance(policy, SchemeNavigationPolicy):
+        return policy.owns(url)
+    return origin_of(url) == policy.app_origin
 
 
 def _require_main_thread(what: str) -> None:

@@ -23,8 +23,10 @@ What the engine adapters smooth over (measured with Qt WebEngine 6.11 and WebKit
   as the app sent them, ``job.redirect`` follows redirects, and ``ui/js/scheme.js`` restores
   ``status``/``ok`` for ``fetch``/``XMLHttpRequest`` from an ``X-Flaskdesk-Status`` header;
 * WebKitGTK does not follow redirects from scheme responses: navigations get a
-  ``<meta http-equiv=refresh>`` page, subresource redirects are followed in Python; its body API
-  crashes on ``Blob``/``File`` bodies, so ``ui/js/scheme.js`` flattens those in the page.
+  ``<meta http-equiv=refresh>`` page, subresource redirects are followed in Python; it cannot
+  download a scheme URL either, so attachments are saved by the transport (``save_as``);
+* neither body API reads ``Blob``/``File`` parts right (WebKitGTK crashes, Qt pads a file picked
+  from disk with zeros), so ``ui/js/scheme.js`` flattens such bodies in the page on both.
 
 What a scheme cannot do at all: WebSockets (no socket to upgrade; :func:`scheme_problems` in
 ``app/inprocess.py`` reports apps that use them), ``document.cookie``, Service Workers (not enabled
@@ -34,13 +36,14 @@ POST" redirects (Qt turns every redirect into a 303 GET).
 Windows (WebView2) and macOS (WKWebView) are designed for but not built; see
 :func:`_edgechromium_design` and :func:`_cocoa_design`.
 
-Wiring (``launch.py`` and ``ui/backend.py``): ``launch`` builds ``InProcessApp`` + ``SchemeGuard``
-instead of ``Server`` + ``Guard`` and passes ``WindowSession(..., scheme=SchemeTransport(
-transport.handle))``; ``WebviewBackend.run`` then uses ``scheme.policy``, calls
-``scheme.prepare(name)`` after ``hooks.prepare()``, creates the window with ``url=None``, calls
-``scheme.attach(window, name)`` in ``before_show`` after ``hooks.attach`` (then
-:func:`navigate` to the first URL), and loads later URLs with :func:`navigate` instead of
-``Window.load_url``. ``tests/transport/scheme_child.py`` does exactly this by hand.
+Wiring (``launch.py`` and ``ui/backend.py``): for ``transport="scheme"``, ``launch`` builds
+``InProcessApp`` + ``SchemeGuard`` instead of ``Server`` + ``Guard`` and passes
+``WindowSession(..., scheme=SchemeTransport(transport.handle))``; ``WebviewBackend.run`` then uses
+``scheme.policy``, calls ``scheme.prepare(name)`` after ``hooks.prepare()``, creates each window
+with ``url=None``, calls ``scheme.attach(window, name)`` in ``before_show`` after ``hooks.attach``
+(then :func:`navigate` to the window's first URL), and loads later URLs with :func:`navigate`
+instead of ``Window.load_url``. ``tests/transport/test_window_transports.py`` runs the same real
+windows over both transports.
 """
 
 from __future__ import annotations
@@ -117,6 +120,10 @@ class SchemeResponse(Protocol):
 
     def abandon(self) -> None:
         """The engine let go of the request: stop producing the body."""
+
+
+#: ``save_as(suggested_name)``: where the user wants an attachment saved (GUI thread), or ``None``.
+SaveAs = Callable[[str], "str | None"]
 
 
 class SchemeHandler(Protocol):
@@ -236,17 +243,26 @@ class SchemeTransport:
         else:
             _native_design(toolkit)
 
-    def attach(self, window: Any, toolkit: str) -> None:
-        """Install the handler and the page script on pywebview ``window`` (GUI thread, ``before_show``)."""
+    def attach(self, window: Any, toolkit: str, *, save_as: SaveAs | None = None) -> None:
+        """Install the handler and the page script on pywebview ``window`` (GUI thread, ``before_show``).
+
+        ``save_as(suggested_name)`` asks where to save an attachment (GUI thread; the chosen path or
+        ``None``). WebKitGTK cannot download a custom scheme's URL, so there the transport saves
+        attachments itself through it; Qt downloads them as over HTTP and does not need it.
+        """
+        script = page_script(toolkit, self.origin)
         if toolkit == "qt":
-            from ._qt_scheme import install
+            from ._qt_scheme import install as install_qt
+
+            self.installed.append(install_qt(window, self.handle, origin=self.origin, script=script))
         elif toolkit == "gtk":
-            from ._gtk_scheme import install
+            from ._gtk_scheme import install as install_gtk
+
+            self.installed.append(
+                install_gtk(window, self.handle, origin=self.origin, script=script, save_as=save_as)
+            )
         else:
             _native_design(toolkit)
-        self.installed.append(
-            install(window, self.handle, origin=self.origin, script=page_script(toolkit, self.origin))
-        )
 
 
 def install_scheme_transport(
@@ -286,7 +302,7 @@ def page_script(toolkit: str, origin: str = ORIGIN) -> str:
     """``ui/js/scheme.js`` called with the switches ``toolkit`` needs (see the script's header)."""
     config: Mapping[str, object] = {
         "restore": toolkit == "qt",
-        "uploads": toolkit == "gtk",
+        "uploads": True,  # both engines mis-read Blob/File bodies (ui/js/scheme.js's header)
         "stash": UPLOAD_PATH,
         "field": UPLOAD_FIELD,
         "typeHeader": UPLOAD_TYPE_HEADER,

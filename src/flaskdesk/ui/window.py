@@ -17,6 +17,8 @@ from .menu import Menu
 
 if TYPE_CHECKING:
     from .dialogs import DialogHost
+    from .scheme import SchemeTransport
+    from .tray import Tray
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,11 @@ class WindowSession:
     downloads: bool = True
     #: The URL that opens ``path`` in a *new* window already signed in (the guard's launch URL).
     window_url: Callable[[str], str] | None = None
+    #: ``transport="scheme"``: the window's own engine serves the app over ``app://`` (``url`` and
+    #: ``app_origin`` are then ``app://flaskdesk/...``); ``None``: the loopback server.
+    scheme: SchemeTransport | None = None
+    #: The tray icon and its menu (see :mod:`flaskdesk.ui.tray`); ``None``: no tray icon.
+    tray: Tray | None = None
 
 
 @runtime_checkable

@@ -2,10 +2,10 @@
 
 Pages with static CSS, a form that posts and redirects (Post/Redirect/Get with a flash message),
 JSON ``fetch``, uploads (multipart by ``fetch`` and by form navigation), Flask-Login with a
-"remember me" cookie, ``send_file`` downloads (small, and bigger than the transport's whole-body
-limit so it streams), a streamed response and an event stream, a slow view and a slow write, error
-pages, and an exposed bridge function. ``data_dir`` receives what views write, so tests can check
-it from outside the window's process.
+"remember me" cookie, a permanent session (``/keep``, ``/kept``), ``send_file`` downloads (small,
+and bigger than the transport's whole-body limit so it streams), a streamed response and an event
+stream, a slow view and a slow write, error pages, and an exposed bridge function. ``data_dir``
+receives what views write, so tests can check it from outside the window's process.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from flask import (
     Flask,
@@ -44,12 +45,29 @@ class User(UserMixin):
         self.id = user_id
 
 
-def create_app(data_dir: str | os.PathLike[str]) -> tuple[Flask, Desktop]:
+def create_site() -> Flask:
+    """The app as ``flaskdesk run --app 'transport_site:create_site()'`` launches it (the window tests).
+
+    ``TRANSPORT_SITE_DATA`` is the folder views write to; the transport is the user's choice
+    (``FLASKDESK_TRANSPORT``), as is the backend (``FLASKDESK_GUI``).
+    """
+    app, _ = create_app(
+        os.environ["TRANSPORT_SITE_DATA"],
+        title="Transport site",
+        width=800,
+        height=600,
+        background_color="#203040",
+    )
+    return app
+
+
+def create_app(data_dir: str | os.PathLike[str], **window: Any) -> tuple[Flask, Desktop]:
+    """The app and its ``Desktop``; ``window`` are more ``Desktop(...)`` arguments."""
     data = Path(data_dir)
     data.mkdir(parents=True, exist_ok=True)
     app = Flask(__name__)
     app.secret_key = "transport-tests"
-    desktop = Desktop(app, title="transport")
+    desktop = Desktop(app, **{"title": "transport", **window})
     logins = LoginManager(app)
     logins.user_loader(User)
 
@@ -123,6 +141,17 @@ def create_app(data_dir: str | os.PathLike[str]) -> tuple[Flask, Desktop]:
     @login_required
     def me() -> str:
         return f"<!doctype html><html><body><p id='me'>{current_user.id}</p></body></html>"
+
+    @app.post("/keep")
+    def keep() -> Response:
+        session.permanent = True  # a session that outlives the window, as "remember me" does
+        session["kept"] = request.get_json()["value"]
+        return jsonify(kept=session["kept"])
+
+    @app.route("/kept")
+    def kept() -> str:
+        value = session.get("kept", "nothing")
+        return f"<!doctype html><html><body><p id='kept'>{value}</p></body></html>"
 
     @app.route("/download")
     def download() -> Response:

@@ -13,3 +13,13 @@ document.getElementById("clear").addEventListener("click", async () => {
 document.getElementById("recent").addEventListener("click", () => {
   flaskdesk.windows.open("/recent", { title: "Recent files", width: 480, height: 360 });
 });
+
+document.getElementById("remind").addEventListener("click", async () => {
+  try {
+    await flaskdesk.notifications.show("Editor", "Remember to save your notes", { timeout: 10 });
+    document.getElementById("status").textContent = "Reminder shown";
+  } catch (error) {
+    // error.name is "NotificationError": no notification service here (error.message says why)
+    document.getElementById("status").textContent = error.message;
+  }
+});

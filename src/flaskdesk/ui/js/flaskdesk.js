@@ -21,6 +21,7 @@
  *   if (await flaskdesk.dialogs.confirm("Delete it?")) { ... }
  *   await flaskdesk.dialogs.message("Saved", {kind: "info"});
  *   await flaskdesk.windows.open("/settings", {title: "Settings", width: 500, height: 400});
+ *   await flaskdesk.notifications.show("Export done", "3 rows saved", {timeout: 5}); // rejects if none can be shown
  */
 (function () {
   "use strict";
@@ -137,6 +138,12 @@
   flaskdesk.windows = Object.freeze({
     open: function (path, opts) {
       return call(INTERNAL + "windows.open", [String(path)], options(opts));
+    },
+  });
+  flaskdesk.notifications = Object.freeze({
+    show: function (title, body, opts) {
+      var text = body === undefined || body === null ? "" : String(body);
+      return call(INTERNAL + "notifications.show", [String(title), text], options(opts));
     },
   });
   window.flaskdesk = flaskdesk;

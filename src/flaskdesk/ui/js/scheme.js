@@ -12,8 +12,11 @@
  *                  X-Flaskdesk-Status, the app's header values in X-Flaskdesk-Headers (hex, which
  *                  has no case to lose), and fetch()/XMLHttpRequest report both as sent
  *                  (.status/.statusText/.ok, .headers, getResponseHeader()).
- *   config.uploads (WebKitGTK)     webkit_uri_scheme_request_get_http_body() crashes on a body
- *                  that holds a Blob or File (2.50), and XMLHttpRequest sends such bodies empty.
+ *   config.uploads (both engines)  WebKitGTK: webkit_uri_scheme_request_get_http_body() crashes on
+ *                  a body that holds a Blob or File (2.50), and XMLHttpRequest sends such bodies
+ *                  empty. Qt WebEngine: requestBody() (6.7-6.11) reads a File picked from disk as
+ *                  its bytes followed by zeros up to the size asked for, and a Blob part only whole
+ *                  in one read. So, on both:
  *                  fetch(), XMLHttpRequest and sendBeacon bodies that hold one are read into an
  *                  ArrayBuffer first; a multipart form with a file input is serialised here,
  *                  parked at config.stash, and re-submitted as a one-field stand-in form that the
@@ -21,7 +24,7 @@
  *                  ordinary multipart POST navigation it expects.
  *
  * Nothing else about the page changes. A Worker's fetch() is not covered (user scripts do not
- * reach workers): on WebKitGTK, send Blob bodies from the page, not from a worker.
+ * reach workers): send Blob and File bodies from the page, not from a worker.
  */
 (function (config) {
   "use strict";
@@ -329,7 +332,7 @@
       var flat = mine && mine.async ? flatten(body) : null;
       if (!flat) {
         if (mine && !mine.async && flatten(body)) {
-          console.warn("flaskdesk: a synchronous XMLHttpRequest cannot send a Blob over app:// on WebKitGTK");
+          console.warn("flaskdesk: a synchronous XMLHttpRequest cannot send a Blob or File over app://");
         }
         return nativeSend.apply(this, arguments);
       }
