@@ -127,6 +127,14 @@ def colour_count(image: Image.Image, colour: tuple[int, int, int], tolerance: in
     )
 
 
+def label_contrast(strip: Image.Image) -> int:
+    """How far the most distant pixel's lightness is from the strip's commonest (background) colour."""
+    grey = strip.convert("L")
+    counts = grey.getcolors() or []
+    background = max(counts)[1]
+    return max(abs(value - background) for _count, value in counts)
+
+
 def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
     deadline = time.monotonic() + timeout
     while True:
@@ -329,9 +337,16 @@ def test_a_file_input_uploads_through_a_real_file_chooser(
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_menus_run_python_navigate_and_edit(features: Features, backend: str, transport: str) -> None:
+def test_menus_run_python_navigate_and_edit(
+    features: Features, backend: str, transport: str, tmp_path: Path
+) -> None:
     with features.driver(backend, FLASKDESK_TRANSPORT=transport) as app:
         window = features.x.wait_window("^Features$")
+        # The labels stand out from the bar, whose colour is the app's dark background on Qt.
+        geometry = features.x.geometry(window)
+        shot = features.x.screenshot(tmp_path / "menu-bar.png")
+        bar = shot.crop((geometry["X"], geometry["Y"], geometry["X"] + 120, geometry["Y"] + 18))
+        assert label_contrast(bar) > 100, "menu labels barely differ from the menu bar"
         # A shortcut runs the Python action (in the app context, off the GUI thread).
         features.x.key(window, "ctrl+e")
         wait_until(lambda: features.events("menu"), 10, "the menu action")

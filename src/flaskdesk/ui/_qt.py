@@ -515,6 +515,19 @@ def _make_invoker() -> Any:
     return Invoker()
 
 
+def _readable_on_window_colour(widget: Any, qt_gui: Any) -> None:
+    """Light text on a dark window colour: pywebview paints the window (menu bar included) in the
+    app's background colour but leaves the text colours dark."""
+    palette = widget.palette()
+    roles = qt_gui.QPalette.ColorRole
+    if palette.color(roles.Window).lightnessF() >= 0.5:
+        return
+    light = qt_gui.QColor("#e8e8e8")
+    for role in (roles.WindowText, roles.ButtonText, roles.Text):
+        palette.setColor(role, light)
+    widget.setPalette(palette)
+
+
 def _add_menu_bar(
     browser: Any,
     page: Any,
@@ -527,6 +540,7 @@ def _add_menu_bar(
     qt_gui, web = _qt("QtGui"), _qt("QtWebEngineCore").QWebEnginePage
     menu_bar = browser.menuBar()
     menu_bar.setNativeMenuBar(False)
+    _readable_on_window_colour(menu_bar, qt_gui)
 
     def handler(item: MenuItem) -> Callable[[], None]:
         if item.role is not None:
