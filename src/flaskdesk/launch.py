@@ -25,7 +25,6 @@ from flask import Flask
 from . import automation as automation_channel
 from . import features
 from .app.guard import Guard, GuardPolicy
-from .app.inprocess import InProcessApp, SchemeGuard, scheme_problems
 from .app.logs import configure_logging, ensure_std_streams
 from .app.paths import AppPaths
 from .app.server import Server
@@ -33,15 +32,16 @@ from .errors import ConfigError, FlaskdeskError, ServerError
 from .ui.backend import Backend, select_backend
 from .ui.bridge import script_wsgi_app
 from .ui.scheme import HOST as SCHEME_HOST
-from .ui.scheme import ORIGIN, SchemeTransport
 from .ui.window import WindowHandle, WindowOptions, WindowSession
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
+    from .app.inprocess import InProcessApp, SchemeGuard
     from .desktop import Desktop
     from .devloop import LiveApp
     from .settings import LaunchSettings
+    from .ui.scheme import SchemeTransport
 
 log = logging.getLogger("flaskdesk")
 
@@ -108,14 +108,16 @@ def _launch(
         raise
     live = live_app(app, desktop, reload) if dev else None
     try:
-        if isinstance(server, InProcessApp):
-            guard: Guard = build_scheme_guard(
-                desktop, app, origin=server.origin, csp=settings.csp, dev=dev, live=live
-            )
-        else:
-            guard = build_guard(
+        if isinstance(server, Server):
+            guard: Guard = build_guard(
                 desktop, app, port=server.port, token=Guard.new_token(), csp=settings.csp, dev=dev, live=live
             )
+            scheme = None
+        else:
+            guard = build_scheme_guard(
+                desktop, app, origin=server.origin, csp=settings.csp, dev=dev, live=live
+            )
+            scheme = _scheme_transport(server)
         server.swap_app(guard)
         server.start()
         if live is not None:
@@ -135,9 +137,7 @@ def _launch(
             storage_dir=paths.web_storage_dir,
             dev=dev,
             on_shown=on_shown,
-            scheme=(
-                SchemeTransport(server.handle, server.origin) if isinstance(server, InProcessApp) else None
-            ),
+            scheme=scheme,
             **features.session_options(desktop, app, settings, paths, guard),
         )
         with features.running(desktop, backend, app):
@@ -188,6 +188,8 @@ def build_scheme_guard(
     live: LiveApp | None = None,
 ) -> SchemeGuard:
     """:func:`build_guard` for ``transport="scheme"``: the same mounts, checks against ``origin``."""
+    from .app.inprocess import SchemeGuard  # the scheme's modules load only when it is used
+
     desktop.bridge.context = app.app_context
     return SchemeGuard(
         live if live is not None else app,
@@ -212,11 +214,20 @@ def in_process_app(app: Flask, paths: AppPaths, name: str) -> InProcessApp:
     engine keeps its own for the loopback transport. What the app uses that a scheme cannot carry
     (WebSockets) is logged now; the page's console says it again when it tries.
     """
+    from .app.inprocess import InProcessApp, scheme_problems
+    from .ui.scheme import ORIGIN
+
     for problem in scheme_problems(app):
         log.warning("%s", problem)
     return InProcessApp(
         not_ready, origin=ORIGIN, name=name, cookie_file=paths.web_storage_dir / SCHEME_COOKIE_FILE
     )
+
+
+def _scheme_transport(server: InProcessApp) -> SchemeTransport:
+    from .ui.scheme import SchemeTransport
+
+    return SchemeTransport(server.handle, server.origin)
 
 
 def bind_server(paths: AppPaths, name: str) -> Server:
