@@ -120,3 +120,10 @@ def test_a_relative_icon_is_taken_from_the_app_folder(
     absolute = tmp_path / "elsewhere.png"
     assert Desktop(app, icon=absolute).launch_settings().icon == absolute
     assert Desktop(app).launch_settings().icon is None
+
+
+def test_quit_outside_a_running_window_is_a_clear_error() -> None:
+    from flaskdesk import WindowError
+
+    with pytest.raises(WindowError, match=r"quit\(\) ends an app running in its window"):
+        Desktop(Flask(__name__)).quit()

@@ -727,7 +727,10 @@ class TrayIcon:
         self.features.x.run("click", str(button))
 
     def choose(self, position: float) -> None:
-        """Right-click the icon and click its menu ``position`` of the way down (two items: 0.3, 0.7)."""
+        """Right-click the icon and click its menu ``position`` of the way down.
+
+        The fixture's menu is Ping, Second page, a separator, Quit: 0.18, 0.45 and 0.84 on both toolkits.
+        """
         self.click(3)
         left, top, width, height = wait_until(lambda: shown_popups(self.features.x), 10, "the tray menu")[0]
         self.features.x.run("mousemove", str(left + width // 2), str(top + int(height * position)))
@@ -747,11 +750,11 @@ def test_the_tray_icon_runs_python_navigates_and_brings_the_window_back(
         assert x > 1200 and y > 760  # docked in the panel at the bottom right
 
         # Its menu: "Ping" runs Python (in the app, off the GUI thread)...
-        icon.choose(0.3)
+        icon.choose(0.18)
         wait_until(lambda: features.events("tray"), 10, "the tray action")
         assert features.events("tray") == [{"event": "tray", "item": "ping"}]
         # ...and "Second page" shows a route of the app in the main window.
-        icon.choose(0.7)
+        icon.choose(0.45)
         wait_until(lambda: app.url.endswith("/second"), 10, "the tray link")
         assert features.events("tray") == [{"event": "tray", "item": "ping"}]
 
@@ -778,8 +781,28 @@ def test_the_tray_icon_runs_python_navigates_and_brings_the_window_back(
             cover.terminate()
             cover.wait(10)
         assert features.x.find("^Features$") == [main]
+
+        # "Quit" (desktop.quit() in a tray action) ends the app as closing its window does.
+        icon.choose(0.84)
+        wait_until(lambda: not app.running, 20, "the app to quit")
         assert app.close() == 0
+        assert features.events("tray")[-1] == {"event": "tray", "item": "quit"}
+        assert "closed cleanly" in app.log_text()
     wait_until(lambda: icon.locate() is None, 10, "the tray icon to go with the app")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_quit_from_a_bridge_call_closes_every_window_and_exits_0(features: Features, backend: str) -> None:
+    with features.driver(backend) as app:
+        features.x.wait_window("^Features$")
+        app.evaluate("(flaskdesk.windows.open('/second', {title: 'Second', width: 420, height: 320}), 1)")
+        features.x.wait_window("^Second$")
+        app.evaluate("(flaskdesk.api.quit_app(), 1)")
+        wait_until(lambda: not app.running, 20, "the app to quit")
+        assert app.close() == 0
+        assert features.events("quit") == [{"event": "quit"}]
+        assert "closed cleanly" in app.log_text()
+        assert features.x.find("^Features$") == features.x.find("^Second$") == []
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -556,6 +556,9 @@ class FakeWindows:
     def dialog_host(self) -> FakeDialogs:
         return self.dialogs
 
+    def close_all(self) -> None:
+        self.opened.append(("closed", None, None))
+
 
 @exercises(
     "desktop/editor.py",

@@ -430,6 +430,21 @@ class Desktop:
         windows = self._windows
         return windows.dialog_host() if windows is not None else None
 
+    def quit(self) -> None:
+        """End the app as closing its main window does: every window closes, requests still running
+        finish (within ``shutdown_timeout``), teardown runs and :meth:`run` returns.
+
+        For a "Quit" item in the tray or a menu, or a bridge function; callable from any thread
+        while the app runs in its window.
+        """
+        if self._windows is None:
+            raise WindowError(
+                "No window is open: quit() ends an app running in its window (call it from views, "
+                "bridge functions, menu or tray actions), not before desktop.run() or after it."
+            )
+        log.info("the app asked to quit")
+        self._windows.close_all()
+
     def _require_windows(self) -> WindowManager:
         if self._windows is None:
             raise WindowError(

@@ -100,5 +100,8 @@ class WindowManager(Protocol):
     def bring_to_front(self) -> None:
         """Show the main window (un-minimised, raised, focused where the platform allows)."""
 
+    def close_all(self) -> None:
+        """Close every window, as the user closing the main window does (thread-safe)."""
+
     def dialog_host(self) -> DialogHost | None:
         """Native dialogs over the frontmost window, or ``None`` when no window is open."""
