@@ -1,4 +1,5 @@
-"""Shared fixtures: a virtual display for real-window tests, and leak detection for server threads."""
+"""Shared fixtures: a virtual display for real-window tests, a private D-Bus session bus, and leak detection
+for server threads."""
 
 from __future__ import annotations
 
@@ -11,6 +12,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:tmpdir={tmp}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
 
 
 def _display_is_up(display: str) -> bool:
@@ -80,3 +95,25 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         path.mkdir()
         monkeypatch.setenv(var, str(path))
     return tmp_path
+
+
+@pytest.fixture
+def private_bus(tmp_path: Path) -> Iterator[str]:
+    """The address of a private D-Bus session bus (``dbus-daemon --nofork``) that activates no services."""
+    config = tmp_path / "session-bus.conf"
+    config.write_text(_BUS_CONFIG.format(tmp=tmp_path))
+    process = subprocess.Popen(
+        ["dbus-daemon", f"--config-file={config}", "--nofork", "--print-address=1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    try:
+        address = process.stdout.readline().strip()  # printed once it listens
+        assert address.startswith("unix:"), "dbus-daemon did not start (scripts/system-deps.sh)"
+        yield address
+    finally:
+        process.terminate()
+        process.wait(10)
+        process.stdout.close()

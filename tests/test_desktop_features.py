@@ -545,19 +545,6 @@ TRAY_MAGENTA = (0xFF, 0x00, 0xFF)  # features_app/static/tray.png
 SECOND_ORANGE = (0xD3, 0x54, 0x00)  # the /second page
 DUNST_BLUE = (0x15, 0x65, 0xC0)  # the notification server's background (DUNSTRC)
 PANEL_TOP = 740  # trayer's 32 px panel (and a menu popping up over it) is below this line
-BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:tmpdir={tmp}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"""
 DUNSTRC = """[global]
     font = DejaVu Sans 10
     width = 320
@@ -573,27 +560,11 @@ DUNSTRC = """[global]
 
 
 class SessionBus:
-    """A private D-Bus session bus (``dbus-daemon --nofork``), with no services to activate."""
+    """The private session bus (conftest's ``private_bus``), with the test display for dunst."""
 
-    def __init__(self, tmp_path: Path, display: str) -> None:
-        config = tmp_path / "session-bus.conf"
-        config.write_text(BUS_CONFIG.format(tmp=tmp_path))
-        self.process = subprocess.Popen(
-            ["dbus-daemon", f"--config-file={config}", "--nofork", "--print-address=1"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        self.address = self.process.stdout.readline().strip()  # printed once it listens
-        assert self.address.startswith("unix:"), "dbus-daemon did not start"
-        self.env = {**os.environ, "DISPLAY": display, "DBUS_SESSION_BUS_ADDRESS": self.address}
-
-    def close(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+    def __init__(self, address: str, display: str) -> None:
+        self.address = address
+        self.env = {**os.environ, "DISPLAY": display, "DBUS_SESSION_BUS_ADDRESS": address}
 
 
 class NotificationServer:
@@ -649,12 +620,8 @@ class Trayer:
 
 
 @pytest.fixture
-def session_bus(x_display: str, tmp_path: Path) -> Iterator[SessionBus]:
-    bus = SessionBus(tmp_path, x_display)
-    try:
-        yield bus
-    finally:
-        bus.close()
+def session_bus(x_display: str, private_bus: str) -> SessionBus:
+    return SessionBus(private_bus, x_display)
 
 
 @pytest.fixture

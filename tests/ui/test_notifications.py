@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -32,21 +31,6 @@ from flaskdesk.ui.notifications import (
     notify_arguments,
     send_notify,
 )
-
-BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:tmpdir={tmp}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"""
-
 
 # -- the call, planned ------------------------------------------------------------------------------
 
@@ -110,29 +94,6 @@ def test_no_server_says_how_to_start_one() -> None:
 # -- the call, made: failures --------------------------------------------------------------------------
 
 
-class Bus:
-    """A private ``dbus-daemon`` that activates nothing."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        config = tmp_path / "bus.conf"
-        config.write_text(BUS_CONFIG.format(tmp=tmp_path))
-        self.process = subprocess.Popen(
-            ["dbus-daemon", f"--config-file={config}", "--nofork", "--print-address=1"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        self.address = self.process.stdout.readline().strip()
-        assert self.address.startswith("unix:"), "dbus-daemon did not start (scripts/system-deps.sh)"
-
-    def close(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
-        assert self.process.stdout is not None
-        self.process.stdout.close()
-
-
 class FakeServer:
     """``org.freedesktop.Notifications`` on the bus: records each call, answers or stays silent."""
 
@@ -181,17 +142,8 @@ class FakeServer:
 
 
 @pytest.fixture
-def bus(tmp_path: Path) -> Iterator[Bus]:
-    running = Bus(tmp_path)
-    try:
-        yield running
-    finally:
-        running.close()
-
-
-@pytest.fixture
-def server(bus: Bus) -> Iterator[FakeServer]:
-    fake = FakeServer(bus.address, capabilities=["body", "body-markup"])
+def server(private_bus: str) -> Iterator[FakeServer]:
+    fake = FakeServer(private_bus, capabilities=["body", "body-markup"])
     try:
         yield fake
     finally:
@@ -201,18 +153,18 @@ def server(bus: Bus) -> Iterator[FakeServer]:
 NOTE = Notification("Saved", "a <b>", app_name="Notes")
 
 
-def test_the_exchange_asks_capabilities_then_notifies(bus: Bus, server: FakeServer) -> None:
-    assert send_notify(NOTE, address=bus.address) == 41
+def test_the_exchange_asks_capabilities_then_notifies(private_bus: str, server: FakeServer) -> None:
+    assert send_notify(NOTE, address=private_bus) == 41
     assert server.calls == [
         ("GetCapabilities", ()),
         ("Notify", ("Notes", 0, "", "Saved", "a &lt;b&gt;", [], {}, -1)),
     ]
 
 
-def test_a_server_without_markup_gets_the_text_as_is(bus: Bus) -> None:
-    plain = FakeServer(bus.address, capabilities=["body"])
+def test_a_server_without_markup_gets_the_text_as_is(private_bus: str) -> None:
+    plain = FakeServer(private_bus, capabilities=["body"])
     try:
-        send_notify(NOTE, address=bus.address)
+        send_notify(NOTE, address=private_bus)
     finally:
         plain.close()
     assert plain.calls[-1] == ("Notify", ("Notes", 0, "", "Saved", "a <b>", [], {}, -1))
@@ -244,22 +196,22 @@ def test_a_bus_that_never_answers_fails_in_time(tmp_path: Path) -> None:
         assert time.monotonic() - started < 2
 
 
-def test_no_notification_server_on_the_bus(bus: Bus) -> None:
+def test_no_notification_server_on_the_bus(private_bus: str) -> None:
     started = time.monotonic()
     with pytest.raises(
         NotificationError, match="no notification server is running on the session bus"
     ) as caught:
-        send_notify(NOTE, address=bus.address)
+        send_notify(NOTE, address=private_bus)
     assert "(D-Bus said: The name org.freedesktop.Notifications was not provided" in str(caught.value)
     assert time.monotonic() - started < 2  # refused at once, not after a timeout
 
 
-def test_a_server_that_never_answers_fails_in_time(bus: Bus) -> None:
-    stuck = FakeServer(bus.address, capabilities=[], answer=False)
+def test_a_server_that_never_answers_fails_in_time(private_bus: str) -> None:
+    stuck = FakeServer(private_bus, capabilities=[], answer=False)
     try:
         started = time.monotonic()
         with pytest.raises(NotificationError, match=r"was not answered within 0\.5 s"):
-            send_notify(NOTE, address=bus.address, timeout=0.5)
+            send_notify(NOTE, address=private_bus, timeout=0.5)
         assert time.monotonic() - started < 2
     finally:
         stuck.close()
@@ -276,14 +228,14 @@ class FakeHost:
         self.shown.append(notification)
 
 
-def test_on_linux_it_is_d_bus_with_the_app_name(bus: Bus, server: FakeServer, tmp_path: Path) -> None:
+def test_on_linux_it_is_d_bus_with_the_app_name(private_bus: str, server: FakeServer, tmp_path: Path) -> None:
     icon = tmp_path / "app.png"
     icon.write_bytes(b"png")
     notifications = Notifications(
         lambda: ("Notes", icon),
         lambda: None,
         platform="linux",
-        environ={"DBUS_SESSION_BUS_ADDRESS": bus.address},
+        environ={"DBUS_SESSION_BUS_ADDRESS": private_bus},
     )
     notifications.show("Saved", "3 rows", timeout=3)
     assert server.calls[-1] == (
@@ -344,9 +296,9 @@ def test_the_backend_shows_them_through_qt_or_says_it_cannot() -> None:
 
 
 def test_desktop_notify_and_the_page_s_bridge_call(
-    bus: Bus, server: FakeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    private_bus: str, server: FakeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus.address)
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", private_bus)
     icon = tmp_path / "tray.png"
     icon.write_bytes(b"png")
     app = Flask("notes", root_path=str(tmp_path))
