@@ -207,6 +207,7 @@ def _windows(
     out: dict[str, Any] = {}
     if "startup" in args.metrics:
         out["startup"] = startup_out
+        out["import_cost"] = startup.import_cost(runs)
     if "memory" in args.metrics:
         out["memory"] = memory_out
     return out

@@ -375,6 +375,19 @@ def measured_at(run: Mapping[str, Any]) -> str:
     return " Measured: " + "; ".join(f"{', '.join(ms)} at {t}" for t, ms in sorted(by_time.items())) + "."
 
 
+def import_cost_lines(run: Mapping[str, Any]) -> list[str]:
+    """What ``import flask`` alone costs, next to the floor: a bound on any from-source contender."""
+    cost = (run.get("import_cost") or {}).get("import_flask_s")
+    floor = medians(run, "startup").get("floor")
+    if cost is None or not floor:
+        return []
+    return [
+        f"`import flask` alone (a fresh `python -c`, minus `python -c pass`): {cost:.3f} s = "
+        f"{cost / floor:.2f}x the floor's whole start, paid before `Desktop(app).run()` can act.",
+        "",
+    ]
+
+
 def render_backend(run: Mapping[str, Any]) -> list[str]:
     backend = run["backend"]
     settings = run.get("settings", {})
@@ -391,6 +404,7 @@ def render_backend(run: Mapping[str, Any]) -> list[str]:
         "",
         *per_run_table(run, "startup", "s", 3),
         "",
+        *import_cost_lines(run),
         "### Idle memory: PSS summed over the process tree, page shown + 2 s (MB)",
         "",
         *per_run_table(run, "memory", "MB", 0, ("resident_once", "each page once, MB")),

@@ -6,10 +6,20 @@ memory metric) let it idle 2 s and sum PSS over its process tree, then stop it (
 session, SIGKILL after 10 s). Rounds interleave the contenders (floor, plain, ..., floor, plain,
 ...) after one unmeasured warm-up round, so a busy moment on the machine hits them all alike. Each
 contender keeps its own XDG folders across its runs, as a user's second start would find them.
+
+The contenders run with ``PYTHONDONTWRITEBYTECODE=1`` (they must not write into the checkout), so
+:func:`measure` first byte-compiles the from-source code that no installer compiled: flaskdesk's
+editable ``src/`` and the fixture app. Without it every run of a fresh checkout recompiles dozens
+of flaskdesk modules (~60 ms a start, measured), a cost no installed package has (pip compiles).
 """
 
 from __future__ import annotations
 
+import compileall
+import os
+import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -17,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.contenders import Contender
-from benchmarks.harness import PrivateDisplay, child_env, spawn, stop
+from benchmarks.harness import FIXTURE, ROOT, PrivateDisplay, child_env, spawn, stop
 from benchmarks.memory import IDLE_SECONDS, tree_pss, tree_resident_once
 
 TIMEOUT_SECONDS = 60.0
@@ -79,6 +89,34 @@ def window_run(
     return run
 
 
+def compile_sources() -> None:
+    """Byte-compile what a pip install would have: flaskdesk from the checkout and the fixture app."""
+    for folder in (ROOT / "src" / "flaskdesk", FIXTURE):
+        compileall.compile_dir(folder, quiet=1)
+
+
+def import_cost(runs: int, module: str = "flask") -> dict[str, float] | None:
+    """Median seconds of ``python -c "import MODULE"`` minus ``python -c pass`` (interleaved).
+
+    The part of every Flask-serving contender's start that no launcher can skip when the app's own
+    module imports Flask first: the reference line under the start-up table.
+    """
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    bare: list[float] = []
+    loaded: list[float] = []
+    for _ in range(max(runs, 3) + 1):
+        for code, into in (("pass", bare), (f"import {module}", loaded)):
+            started = time.monotonic()
+            done = subprocess.run([sys.executable, "-c", code], env=env, check=False, capture_output=True)
+            if done.returncode != 0:
+                return None
+            into.append(time.monotonic() - started)
+    return {
+        "python_s": round(statistics.median(bare[1:]), 4),
+        f"import_{module}_s": round(statistics.median(loaded[1:]) - statistics.median(bare[1:]), 4),
+    }
+
+
 def measure(
     contenders: Sequence[Contender],
     backend: str,
@@ -91,6 +129,7 @@ def measure(
     progress: Callable[[str], None] = lambda _: None,
 ) -> dict[str, list[WindowRun]]:
     """Every contender ``runs`` times (plus one warm-up each), interleaved; warm-ups kept as round 0."""
+    compile_sources()
     results: dict[str, list[WindowRun]] = {c.key: [] for c in contenders}
     for number in range(runs + 1):
         for contender in contenders:

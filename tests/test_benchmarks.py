@@ -225,6 +225,15 @@ def test_quick_startup_run_writes_the_table(tmp_path: Path) -> None:
     startup = json.loads((tmp_path / "latest.json").read_text())["qt"]["startup"]
     for key in ("floor", "plain", "builtin", "flaskdesk"):
         assert startup[key]["samples"], (key, startup[key]["errors"])
+    cost = json.loads((tmp_path / "latest.json").read_text())["qt"]["import_cost"]
+    assert 0 < cost["import_flask_s"] < 5 and 0 < cost["python_s"] < 5
+    assert "`import flask` alone" in table
+
+
+def test_import_cost_line_compares_flask_import_with_the_floor() -> None:
+    lines = report.import_cost_lines({**_run(), "import_cost": {"import_flask_s": 0.125, "python_s": 0.02}})
+    assert lines[0].startswith("`import flask` alone") and "0.125 s = 0.25x" in lines[0]  # floor 0.5
+    assert report.import_cost_lines(_run()) == []  # not measured: no line
 
 
 def test_template_edit_prefers_pixels_on_screen() -> None:

@@ -47,6 +47,11 @@ TOOLING_EXCLUDES = (
     "pytest",
     "tkinter",
 )
+#: Packaging tools that optional imports drag into the graph (cheroot's ``importlib_metadata``
+#: fallback resolves to setuptools' vendored copy). Bundled, setuptools brings PyInstaller's
+#: ``pyi_rth_setuptools`` runtime hook, which imports all of setuptools before the app starts:
+#: ~0.1 s of every launch. Left out unless the app itself loads one of them (:func:`plan_spec`).
+PACKAGING_TOOL_EXCLUDES = ("setuptools", "pkg_resources", "_distutils_hack")
 #: The entry script's file name inside the build folder.
 ENTRY_SCRIPT = "flaskdesk_main.py"
 #: Where, inside the bundle, the app icon is copied (the baked configuration points here).
@@ -179,6 +184,15 @@ def backend_excludes(backend: str, qt_binding: str | None, platform: str) -> tup
     return tuple(sorted(set(toolkits))) + tuple(platforms)
 
 
+def unused_packaging_tools(app_modules: Sequence[str]) -> tuple[str, ...]:
+    """:data:`PACKAGING_TOOL_EXCLUDES`, or none of them when the app loaded one when it was asked.
+
+    All or none: ``pkg_resources`` finds its dependencies in setuptools' vendored packages.
+    """
+    loaded = {module.split(".")[0] for module in app_modules}
+    return () if loaded & set(PACKAGING_TOOL_EXCLUDES) else PACKAGING_TOOL_EXCLUDES
+
+
 def backend_hiddenimports(backend: str, platform: str) -> tuple[str, ...]:
     """pywebview picks its platform module at run time; name the chosen one so it always ships."""
     if backend == "qt":
@@ -221,6 +235,7 @@ def plan_spec(
             (
                 *backend_excludes(target.backend, target.qt_binding, target.platform),
                 *TOOLING_EXCLUDES,
+                *unused_packaging_tools(app_modules),
                 *target.excludes,
             )
         )
