@@ -37,6 +37,10 @@ def project(tmp_path: Path) -> Path:
         "build/flaskdesk/probe.json",
         ".venv/pyvenv.cfg",
         ".venv/lib/site.csv",
+        ".git/config",
+        ".env",
+        "data/.secret.csv",
+        ".well-known/security.txt",
     )
     return root
 
@@ -59,6 +63,10 @@ def project(tmp_path: Path) -> Path:
         # a wildcard's matches in build output, venvs and __pycache__ are skipped, not errors
         (["**/*.csv"], [("data/a.csv", "data"), ("data/b.csv", "data"), ("data/deep/c.csv", "data/deep")]),
         (["*/__pycache__/*"], None),
+        # as in the shell, wildcards skip hidden names; spelling the dot reaches them
+        (["data/.*.csv"], [("data/.secret.csv", "data")]),
+        ([".well-known/*"], [(".well-known/security.txt", ".well-known")]),
+        ([".env"], [(".env", ".")]),
     ],
 )
 def test_resolution(project: Path, patterns: list[str], expected: list[tuple[str, str]] | None) -> None:
@@ -117,6 +125,24 @@ def test_mistakes_name_the_key_and_the_pattern(project: Path, pattern: str, mess
     text = str(caught.value)
     assert text.startswith(f'[tool.flaskdesk] include: "{pattern}"')
     assert message.format(root=project) in text
+
+
+def test_wildcards_do_not_match_hidden_files(project: Path) -> None:
+    entries = resolve_includes(["*.json", "data/*"], project)
+    names = [entry.source.relative_to(project).as_posix() for entry in entries]
+    assert names == ["data/a.csv", "data/b.csv", "data/deep", "data/notes.txt", "settings.json"]
+    everything = [e.source.relative_to(project).as_posix() for e in resolve_includes(["**/*.csv"], project)]
+    assert "data/.secret.csv" not in everything
+
+
+@pytest.mark.parametrize("folder", ["flaskdesk", "licenses"])
+def test_the_bundles_own_folders_are_refused(project: Path, folder: str) -> None:
+    write(project, f"{folder}/extra.txt")
+    for pattern in (folder, f"{folder}/*.txt", "*/extra.txt"):
+        with pytest.raises(ConfigError) as caught:
+            resolve_includes([pattern], project)
+        assert f"would put {folder}" in str(caught.value)
+        assert f"Rename the project's {folder}/ folder" in str(caught.value)
 
 
 def test_a_folder_holding_a_venv_is_refused(project: Path) -> None:

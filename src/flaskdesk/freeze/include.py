@@ -11,6 +11,9 @@ pattern that matches nothing, a path that leaves the project folder, and a patte
 bundle the build's own output (``build/``, ``dist/``), a virtual environment, or the whole project
 folder. A wildcard's matches that merely fall inside those folders are skipped, not errors:
 ``**/*.csv`` also finds the previous build's copies under ``dist/``, which must not stop the next.
+As in the shell, wildcards do not match hidden names (``.git``, ``.env``): a pattern reaches them
+only by spelling the dot (``.well-known/**``). Matches that would land on the bundle's own
+``flaskdesk/`` or ``licenses/`` folders (baked configuration, licence notices) are refused.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from .spec import DataEntry
 OUTPUT_FOLDERS = ("build", "dist")
 _WILDCARDS = frozenset("*?[")
 _SKIP_DIRS = frozenset({"__pycache__"})
+#: Top-level bundle folders flaskdesk fills itself: an included file there would replace its own.
+RESERVED_FOLDERS = ("flaskdesk", "licenses")
 
 
 def _quoted(pattern: str) -> str:
@@ -99,11 +104,13 @@ def _matches(pattern: str, parts: tuple[str, ...], project_root: Path) -> list[P
         reason = _forbidden(fixed, project_root)
         if reason is not None:
             raise ConfigError(_refusal(pattern, reason))
+        dotted = any(part.startswith(".") for part in parts)
         found = [
             path
             for path in sorted(project_root.glob("/".join(parts)))
             if _forbidden(path, project_root) is None
             and not _SKIP_DIRS.intersection(path.relative_to(project_root).parts)
+            and (dotted or not _hidden(path.relative_to(project_root)))
         ]
     else:
         path = project_root.joinpath(*parts)
@@ -116,7 +123,18 @@ def _matches(pattern: str, parts: tuple[str, ...], project_root: Path) -> list[P
         reason = _holds_forbidden(path, project_root) if path.is_dir() else None
         if reason is not None:
             raise ConfigError(_refusal(pattern, reason))
+        top = path.relative_to(project_root).parts[0]
+        if top in RESERVED_FOLDERS:
+            raise ConfigError(
+                f"{_quoted(pattern)} would put {path.relative_to(project_root).as_posix()} into the app's "
+                f"{top}/ folder, which flaskdesk fills itself (its configuration and licence notices). "
+                f"Rename the project's {top}/ folder (for example to {top}-data/) and read it from there."
+            )
     return matches
+
+
+def _hidden(relative: Path) -> bool:
+    return any(part.startswith(".") for part in relative.parts)
 
 
 def _refusal(pattern: str, reason: str) -> str:
