@@ -599,24 +599,46 @@ class NotificationServer:
 
 
 class Trayer:
-    """An XEmbed system tray docked at the bottom right of the screen."""
+    """An XEmbed system tray docked at the bottom right of the screen.
 
-    def __init__(self, x: X) -> None:
+    trayer exits at once when the display's tray selection is still owned (the previous test's
+    trayer is just going away): it is started again until its panel shows. A trayer that never
+    shows one is stopped before the test fails, so no process outlives the fixture.
+    """
+
+    ARGV = (
+        *("trayer", "--edge", "bottom", "--align", "right", "--widthtype", "request"),
+        *("--height", "32", "--SetDockType", "true", "--transparent", "false"),
+    )
+
+    def __init__(self, x: X, log: Path) -> None:
         self.x = x
-        self.process = subprocess.Popen(
-            [
-                *("trayer", "--edge", "bottom", "--align", "right", "--widthtype", "request"),
-                *("--height", "32", "--SetDockType", "true", "--transparent", "false"),
-            ],
-            env=x.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_until(lambda: x.run("search", "--name", "^panel$").split(), 10, "trayer's panel")
+        self.log = log
+        self.process = self._start()
+        deadline = time.monotonic() + 30
+        try:
+            while not x.run("search", "--name", "^panel$").split():
+                if time.monotonic() > deadline:
+                    output = log.read_text(errors="replace")[-2000:]
+                    pytest.fail(f"timed out waiting for trayer's panel; its output: {output!r}")
+                if self.process.poll() is not None:
+                    self.process = self._start()
+                time.sleep(0.1)
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        with self.log.open("ab") as out:
+            return subprocess.Popen(self.ARGV, env=self.x.env, stdout=out, stderr=subprocess.STDOUT)
 
     def close(self) -> None:
         self.process.terminate()
-        self.process.wait(10)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
 
 
 @pytest.fixture
@@ -634,8 +656,8 @@ def notification_server(session_bus: SessionBus, tmp_path: Path) -> Iterator[Not
 
 
 @pytest.fixture
-def trayer(features: Features) -> Iterator[Trayer]:
-    tray = Trayer(features.x)
+def trayer(features: Features, tmp_path: Path) -> Iterator[Trayer]:
+    tray = Trayer(features.x, tmp_path / "trayer.log")
     try:
         yield tray
     finally:
