@@ -247,3 +247,43 @@ def test_template_edit_prefers_pixels_on_screen() -> None:
     assert edit is not None and edit[0].endswith("pixels on screen")
     verdicts = {name: (value, met) for name, value, met in report.targets({**_run(), "reload": reload})}
     assert verdicts["template edit → window ≤ 300 ms"] == ("55 ms (pixels on screen)", True)
+
+
+# ------------------------------------------------------------------------ window-first experiment
+
+
+def test_window_first_lineup_runs_the_plain_recipe_reordered() -> None:
+    from benchmarks import window_first
+
+    keys = [c.key for c in window_first.lineup()]
+    assert keys == ["floor", "plain", "window_first", "window_first_after_shown"]
+    argv = window_first.EXPERIMENTS[1].argv("gtk")
+    assert argv[1].endswith("contenders/window_first_after_shown.py") and argv[2:] == ["gtk"]
+
+
+def test_window_first_table_gives_ratios_to_floor_and_plain() -> None:
+    from benchmarks import window_first
+
+    rows = window_first.table(
+        {"floor": [0.5, 0.4, 0.6], "plain": [0.6], "window_first": [0.55], "window_first_after_shown": []},
+        {"floor": "floor", "plain": "plain", "window_first": "wf", "window_first_after_shown": "wfa"},
+    )
+    assert rows[2] == "| floor | **0.500** | 0.400 to 0.600 | 3 | 1.00x | 0.83x |"
+    assert rows[4] == "| wf | **0.550** | 0.550 to 0.550 | 1 | 1.10x | 0.92x |"
+    assert rows[5] == "| wfa | failed |  | 0 |  |  |"
+
+
+@pytest.mark.slow
+@pytest.mark.window
+@pytest.mark.timeout(600)
+def test_quick_window_first_run_shows_every_contender() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.window_first", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=540,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("| plain recipe") == 3 and "failed" not in done.stdout
