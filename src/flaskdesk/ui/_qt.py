@@ -37,7 +37,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import BackendError
 from .dialogs import DialogKind, FileDialogRequest, MessageKind
@@ -47,6 +47,9 @@ from .notifications import Notification
 from .tray import Tray
 from .window import WindowOptions
 from .window_state import Rect, WindowState
+
+if TYPE_CHECKING:
+    from ._qt_enums import DeferredPromotion
 
 log = logging.getLogger("flaskdesk.ui")
 
@@ -100,6 +103,10 @@ def _is_root() -> bool:
     return geteuid is not None and geteuid() == 0
 
 
+#: After the first page loads, how long the GUI thread waits before adding qtpy's remaining enum
+#: names (~0.08 s of work; see :mod:`flaskdesk.ui._qt_enums`).
+_ENUM_PROMOTION_DELAY_MS = 300
+
 _WEB_ACTIONS = {
     "undo": "Undo",
     "redo": "Redo",
@@ -115,7 +122,8 @@ class QtHooks:
 
     name = "qt"
 
-    def __init__(self) -> None:
+    def __init__(self, enum_promotion: DeferredPromotion | None = None) -> None:
+        self._enum_promotion = enum_promotion  # the rest of qtpy's enum names, after the first load
         self._invoker: Any = None  # a QObject living on the GUI thread (made in the first attach)
         self._open_dialogs: list[Any] = []
         self._tray_icon: Any = None  # the QSystemTrayIcon and its QMenu, kept alive while shown
@@ -199,6 +207,12 @@ class QtHooks:
         page.nav_handler = new_window_page
         if dev:
             _add_devtools_shortcut(browser, page)
+        if self._enum_promotion is not None:
+            promotion, self._enum_promotion = self._enum_promotion, None
+            # Once the first page is up, and a little later, so its first frame is painted first.
+            page.loadFinished.connect(
+                lambda _ok: qt_core.QTimer.singleShot(_ENUM_PROMOTION_DELAY_MS, promotion.finish)
+            )
         if menus:
             _add_menu_bar(browser, page, menus, policy, load_here, run_action)
         if downloads:

@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import BackendError, ConfigError, DataDirError, NotificationError, WindowError
 from .dialogs import DialogHost, DialogKind, FileDialogRequest, MessageKind
@@ -40,6 +40,9 @@ from .scheme import SchemeNavigationPolicy, navigate
 from .tray import TRAY_BACKENDS, Tray
 from .window import WindowHandle, WindowOptions, WindowSession
 from .window_state import Rect, WindowState, WindowStateFile, clamp
+
+if TYPE_CHECKING:
+    from ._qt_enums import DeferredPromotion
 
 log = logging.getLogger("flaskdesk.ui")
 
@@ -217,8 +220,9 @@ def select_backend(requested: str | None = None) -> Backend:
     """
     family = platform_family(sys.platform)
     name = requested_name(requested, os.environ, family)
+    promotion = _deferred_qt_enum_names(name, family)
     if family != "linux":
-        return _native_backend(name or backend_names(family)[0])
+        return _native_backend(name or backend_names(family)[0], promotion)
     if name is None:
         qt_problem = _qt_problem(os.environ)
         if qt_problem is None:
@@ -240,22 +244,31 @@ def select_backend(requested: str | None = None) -> Backend:
     display_problem = _display_problem(name, os.environ)
     if display_problem is not None:
         raise BackendError(display_problem)
-    return WebviewBackend(name, _hooks_for(name))
+    return WebviewBackend(name, _hooks_for(name, promotion))
 
 
-def _native_backend(name: str) -> Backend:
+def _native_backend(name: str, promotion: DeferredPromotion | None) -> Backend:
     if name == "qt":
         problem = _qt_problem(os.environ)
         if problem is not None:
             raise BackendError(f"the qt window backend cannot be used: {problem}")
-    return WebviewBackend(name, _hooks_for(name))
+    return WebviewBackend(name, _hooks_for(name, promotion))
 
 
-def _hooks_for(name: str) -> ToolkitHooks | None:
+def _deferred_qt_enum_names(name: str | None, family: str) -> DeferredPromotion | None:
+    """When Qt may be chosen: install :mod:`._qt_enums`'s split before the checks import qtpy's modules."""
+    if name != "qt" and not (name is None and family == "linux"):
+        return None
+    from ._qt_enums import defer_enum_promotion
+
+    return defer_enum_promotion()
+
+
+def _hooks_for(name: str, promotion: DeferredPromotion | None = None) -> ToolkitHooks | None:
     if name == "qt":
         from ._qt import QtHooks
 
-        return QtHooks()
+        return QtHooks(promotion)
     if name == "gtk":
         from ._gtk import GtkHooks
 
