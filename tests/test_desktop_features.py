@@ -146,6 +146,32 @@ def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
         time.sleep(0.1)
 
 
+@contextlib.contextmanager
+def another_window_covering(
+    x: X, folder: Path, hidden: tuple[int, int, int], size: tuple[int, int]
+) -> Iterator[None]:
+    """Another program's window over the app's (until no ``hidden`` pixel shows); closed on exit."""
+    cover_image = folder / "cover.png"
+    Image.new("RGB", size, (0, 0, 255)).save(cover_image)
+    cover = subprocess.Popen(["display", "-geometry", "+0+0", "-title", "cover", str(cover_image)], env=x.env)
+    try:
+        x.wait_window("^cover$")
+        wait_until(lambda: colour_count(x.screenshot(folder / "covered.png"), hidden) == 0, 10, "the cover")
+        yield
+    finally:
+        cover.terminate()
+        cover.wait(10)
+
+
+def wait_in_front(x: X, folder: Path, colour: tuple[int, int, int]) -> None:
+    """Until the app's window shows over the cover again (its page colour fills most of it)."""
+    wait_until(
+        lambda: colour_count(x.screenshot(folder / "front.png"), colour) > 200_000,
+        10,
+        "the window to come to the front",
+    )
+
+
 class Features:
     """Launches the fixture app; reads what it recorded."""
 
@@ -471,19 +497,7 @@ def test_a_second_launch_hands_over_and_a_killed_instance_frees_the_lock(
     wait_until(lambda: "serving on" in features.log_text(), 20, "the first instance to serve")
 
     # The user is in another program, whose window covers the app's.
-    cover_image = tmp_path / "cover.png"
-    Image.new("RGB", (1280, 800), (0, 0, 255)).save(cover_image)
-    cover = subprocess.Popen(
-        ["display", "-geometry", "+0+0", "-title", "cover", str(cover_image)], env=features.x.env
-    )
-    try:
-        features.x.wait_window("^cover$")
-        wait_until(
-            lambda: colour_count(features.x.screenshot(tmp_path / "covered.png"), PAGE_GREEN) == 0,
-            10,
-            "the cover",
-        )
-
+    with another_window_covering(features.x, tmp_path, PAGE_GREEN, (1280, 800)):
         # A second launch, with a document to open: it hands over and exits 0, opening nothing.
         second = features.launch(backend, "report.txt")
         assert second.wait(20) == 0
@@ -493,14 +507,7 @@ def test_a_second_launch_hands_over_and_a_killed_instance_frees_the_lock(
         assert features.x.find("^Features$") == [main]  # no second window
         assert "handed over its arguments" in features.log_text()
         # The running app's window came to the front, over the other program's.
-        wait_until(
-            lambda: colour_count(features.x.screenshot(tmp_path / "front.png"), PAGE_GREEN) > 200_000,
-            10,
-            "the window to come to the front",
-        )
-    finally:
-        cover.terminate()
-        cover.wait(10)
+        wait_in_front(features.x, tmp_path, PAGE_GREEN)
     assert first.poll() is None
 
     # kill -9: no clean-up runs at all. The OS drops the lock with the process.
@@ -748,27 +755,9 @@ def test_the_tray_icon_runs_python_navigates_and_brings_the_window_back(
         assert features.events("tray") == [{"event": "tray", "item": "ping"}]
 
         # Another program covers the window (not the panel); a click on the icon brings it back.
-        cover_image = tmp_path / "cover.png"
-        Image.new("RGB", (1280, 720), (0, 0, 255)).save(cover_image)
-        cover = subprocess.Popen(
-            ["display", "-geometry", "+0+0", "-title", "cover", str(cover_image)], env=features.x.env
-        )
-        try:
-            features.x.wait_window("^cover$")
-            wait_until(
-                lambda: colour_count(features.x.screenshot(tmp_path / "covered.png"), SECOND_ORANGE) == 0,
-                10,
-                "the cover",
-            )
+        with another_window_covering(features.x, tmp_path, SECOND_ORANGE, (1280, 720)):
             icon.click(1)
-            wait_until(
-                lambda: colour_count(features.x.screenshot(tmp_path / "front.png"), SECOND_ORANGE) > 200_000,
-                10,
-                "the window to come to the front",
-            )
-        finally:
-            cover.terminate()
-            cover.wait(10)
+            wait_in_front(features.x, tmp_path, SECOND_ORANGE)
         assert features.x.find("^Features$") == [main]
 
         # "Quit" (desktop.quit() in a tray action) ends the app as closing its window does.
