@@ -189,12 +189,7 @@ def _windows(
     memory_out: dict[str, Any] = {}
     for key, window_runs in got.items():
         measured = [r for r in window_runs if r.round > 0]
-        warm = window_runs[0]
-        startup_out[key] = {
-            "samples": [round(r.seconds, 4) for r in measured if r.seconds is not None],
-            "warmup": None if warm.seconds is None else round(warm.seconds, 4),
-            "errors": [r.error for r in measured if r.error],
-        }
+        startup_out[key] = startup.startup_record(window_runs)
         if "memory" in args.metrics:
             memory_out[key] = {
                 "samples": [round(r.pss_mb, 1) for r in measured if r.pss_mb is not None],

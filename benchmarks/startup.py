@@ -89,6 +89,17 @@ def window_run(
     return run
 
 
+def startup_record(window_runs: Sequence[WindowRun]) -> dict[str, Any]:
+    """One contender's start-up as saved in ``latest.json``: measured samples, the warm-up, errors."""
+    measured = [r for r in window_runs if r.round > 0]
+    warm = window_runs[0]
+    return {
+        "samples": [round(r.seconds, 4) for r in measured if r.seconds is not None],
+        "warmup": None if warm.seconds is None else round(warm.seconds, 4),
+        "errors": [r.error for r in measured if r.error],
+    }
+
+
 def compile_sources() -> None:
     """Byte-compile what a pip install would have: flaskdesk from the checkout and the fixture app."""
     for folder in (ROOT / "src" / "flaskdesk", FIXTURE):

@@ -20,11 +20,12 @@ import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from benchmarks import startup
 from benchmarks.contenders import Contender, contenders, prerender
-from benchmarks.harness import RESULTS, PrivateDisplay, machine, ratio, summarize
-from benchmarks.report import machine_line
+from benchmarks.harness import RESULTS, PrivateDisplay, machine
+from benchmarks.report import machine_line, per_run_table
 
 EXPERIMENTS = (
     Contender(
@@ -48,29 +49,12 @@ def lineup() -> list[Contender]:
     return [by_key["floor"], by_key["plain"], *EXPERIMENTS]
 
 
-def table(samples: Mapping[str, Sequence[float]], labels: Mapping[str, str]) -> list[str]:
-    """Median, range and ratios to the floor and to the plain recipe, one row per contender."""
-    medians = {key: (s.median if (s := summarize(values)) else None) for key, values in samples.items()}
-    rows = [
-        "| contender | median s | min-max | runs | vs floor | vs plain recipe |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    for key, values in samples.items():
-        summary = summarize(values)
-        if summary is None:
-            rows.append(f"| {labels[key]} | failed |  | 0 |  |  |")
-            continue
-        vs_floor = ratio(summary.median, medians.get("floor"))
-        vs_plain = ratio(summary.median, medians.get("plain"))
-        rows.append(
-            f"| {labels[key]} | **{summary.median:.3f}** | {summary.low:.3f} to {summary.high:.3f} | "
-            f"{summary.n} | {_x(vs_floor)} | {_x(vs_plain)} |"
-        )
-    return rows
-
-
-def _x(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}x"
+def results(got: Mapping[str, Sequence[startup.WindowRun]]) -> dict[str, Any]:
+    """The runs in the shape :func:`benchmarks.report.per_run_table` reads (as ``latest.json``)."""
+    return {
+        "contenders": [{"key": c.key, "label": c.label, "short": c.short} for c in lineup()],
+        "startup": {key: startup.startup_record(window_runs) for key, window_runs in got.items()},
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -97,11 +81,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 memory=False,
                 progress=lambda line: print(line, file=sys.stderr),
             )
-    samples = {
-        key: [r.seconds for r in window_runs if r.round > 0 and r.seconds is not None]
-        for key, window_runs in got.items()
-    }
-    errors = [r.error for window_runs in got.values() for r in window_runs if r.error]
+    run = results(got)
     when = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     lines = [
         f"# Window first? ({args.backend})",
@@ -111,16 +91,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         "",
         f"Machine: {machine_line(machine(args.backend))}",
         "",
-        *table(samples, {c.key: c.label for c in everyone}),
+        *per_run_table(run, "startup", "s", 3),
         "",
-        *([f"Errors: {'; '.join(errors)}", ""] if errors else []),
     ]
     text = "\n".join(lines)
     print(text)
     if not args.quick:
         (RESULTS / f"window-first-{args.backend}.md").write_text(text)
-    if any(not values for values in samples.values()):
-        raise SystemExit("a contender never showed the page: " + "; ".join(errors))
+    failed = [key for key, record in run["startup"].items() if not record["samples"]]
+    if failed:
+        raise SystemExit(f"never showed the page: {', '.join(failed)} (the table above says why)")
 
 
 if __name__ == "__main__":

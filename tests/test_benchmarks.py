@@ -205,12 +205,10 @@ def test_the_transport_benchmark_launches_the_app_as_users_do() -> None:
 # ------------------------------------------------------------------------------------- smoke run
 
 
-@pytest.mark.slow
-@pytest.mark.window
-@pytest.mark.timeout(600)
-def test_quick_startup_run_writes_the_table(tmp_path: Path) -> None:
+def run_benchmarks(module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m MODULE ARGS`` from the repository root, which must exit 0."""
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--quick", "--only", "startup", "--out", str(tmp_path)],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -218,6 +216,14 @@ def test_quick_startup_run_writes_the_table(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+@pytest.mark.slow
+@pytest.mark.window
+@pytest.mark.timeout(600)
+def test_quick_startup_run_writes_the_table(tmp_path: Path) -> None:
+    run_benchmarks("benchmarks", "--quick", "--only", "startup", "--out", str(tmp_path))
     table = (tmp_path / "latest.md").read_text()
     for contender in contenders():
         assert contender.label in table
@@ -263,27 +269,31 @@ def test_window_first_lineup_runs_the_plain_recipe_reordered() -> None:
 
 def test_window_first_table_gives_ratios_to_floor_and_plain() -> None:
     from benchmarks import window_first
+    from benchmarks.startup import WindowRun
 
-    rows = window_first.table(
-        {"floor": [0.5, 0.4, 0.6], "plain": [0.6], "window_first": [0.55], "window_first_after_shown": []},
-        {"floor": "floor", "plain": "plain", "window_first": "wf", "window_first_after_shown": "wfa"},
+    def runs(key: str, *seconds: float, error: str | None = None) -> list[WindowRun]:
+        measured = [WindowRun(key, n, seconds=s) for n, s in enumerate(seconds, 1)]
+        failed = [WindowRun(key, len(seconds) + 1, error=error)] if error else []
+        return [WindowRun(key, 0, seconds=1.0), *measured, *failed]
+
+    run = window_first.results(
+        {
+            "floor": runs("floor", 0.5, 0.4, 0.6),
+            "plain": runs("plain", 0.6),
+            "window_first": runs("window_first", 0.55),
+            "window_first_after_shown": runs("window_first_after_shown", error="page not shown"),
+        }
     )
-    assert rows[2] == "| floor | **0.500** | 0.400 to 0.600 | 3 | 1.00x | 0.83x |"
-    assert rows[4] == "| wf | **0.550** | 0.550 to 0.550 | 1 | 1.10x | 0.92x |"
-    assert rows[5] == "| wfa | failed |  | 0 |  |  |"
+    rows = report.per_run_table(run, "startup", "s", 3)
+    labels = {c.key: c.label for c in window_first.lineup()}
+    assert rows[2] == f"| {labels['floor']} | **0.500** | 0.400 to 0.600 | 3 | 1.00x | 0.83x |"
+    assert rows[4] == f"| {labels['window_first']} | **0.550** | 0.550 to 0.550 | 1 | 1.10x | 0.92x |"
+    assert rows[5] == f"| {labels['window_first_after_shown']} | failed: page not shown |  |  |  |  |"
 
 
 @pytest.mark.slow
 @pytest.mark.window
 @pytest.mark.timeout(600)
 def test_quick_window_first_run_shows_every_contender() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.window_first", "--quick"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=540,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = run_benchmarks("benchmarks.window_first", "--quick")
     assert done.stdout.count("| plain recipe") == 3 and "failed" not in done.stdout
