@@ -104,13 +104,13 @@ def _matches(pattern: str, parts: tuple[str, ...], project_root: Path) -> list[P
         reason = _forbidden(fixed, project_root)
         if reason is not None:
             raise ConfigError(_refusal(pattern, reason))
-        dotted = any(part.startswith(".") for part in parts)
+        dotted = _hidden(parts)
         found = [
             path
             for path in sorted(project_root.glob("/".join(parts)))
             if _forbidden(path, project_root) is None
             and not _SKIP_DIRS.intersection(path.relative_to(project_root).parts)
-            and (dotted or not _hidden(path.relative_to(project_root)))
+            and (dotted or not _hidden(path.relative_to(project_root).parts))
         ]
     else:
         path = project_root.joinpath(*parts)
@@ -123,18 +123,20 @@ def _matches(pattern: str, parts: tuple[str, ...], project_root: Path) -> list[P
         reason = _holds_forbidden(path, project_root) if path.is_dir() else None
         if reason is not None:
             raise ConfigError(_refusal(pattern, reason))
-        top = path.relative_to(project_root).parts[0]
+        relative_path = path.relative_to(project_root)
+        top = relative_path.parts[0]
         if top in RESERVED_FOLDERS:
             raise ConfigError(
-                f"{_quoted(pattern)} would put {path.relative_to(project_root).as_posix()} into the app's "
+                f"{_quoted(pattern)} would put {relative_path.as_posix()} into the app's "
                 f"{top}/ folder, which flaskdesk fills itself (its configuration and licence notices). "
                 f"Rename the project's {top}/ folder (for example to {top}-data/) and read it from there."
             )
     return matches
 
 
-def _hidden(relative: Path) -> bool:
-    return any(part.startswith(".") for part in relative.parts)
+def _hidden(parts: Iterable[str]) -> bool:
+    """Whether any of these path segments is a hidden name (a pattern's, or a match's)."""
+    return any(part.startswith(".") for part in parts)
 
 
 def _refusal(pattern: str, reason: str) -> str:
