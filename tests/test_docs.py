@@ -1189,8 +1189,8 @@ def test_flaskdesk_prevents_the_root_sandbox_error() -> None:
     from flaskdesk.ui._qt import chromium_environment
 
     plan = chromium_environment({"QTWEBENGINE_CHROMIUM_FLAGS": "--lang=de"}, is_root=True)
-    assert plan.env == {"QTWEBENGINE_CHROMIUM_FLAGS": "--lang=de --no-sandbox"}
-    assert chromium_environment({"QTWEBENGINE_DISABLE_SANDBOX": "1"}, is_root=True).env == {}
+    assert plan.env == {"QTWEBENGINE_CHROMIUM_FLAGS": "--lang=de --no-sandbox --no-zygote"}
+    assert "--no-sandbox" not in str(chromium_environment({"QTWEBENGINE_DISABLE_SANDBOX": "1"}, is_root=True).env)
     assert chromium_environment({}, is_root=False).env == {}
 
 

@@ -31,12 +31,15 @@ from flaskdesk.ui.window import WindowOptions, WindowSession
 @pytest.mark.parametrize(
     ("environ", "is_root", "flags"),
     [
-        ({}, True, "--no-sandbox"),
-        ({FLAGS_VAR: "--enable-logging --v=1"}, True, "--enable-logging --v=1 --no-sandbox"),
-        ({FLAGS_VAR: "  --lang=de  "}, True, "--lang=de --no-sandbox"),
-        ({FLAGS_VAR: "--no-sandbox --lang=de"}, True, None),  # already there: untouched
-        ({"QTWEBENGINE_DISABLE_SANDBOX": "1"}, True, None),
-        ({}, False, None),
+        ({}, True, "--no-sandbox --no-zygote"),
+        ({FLAGS_VAR: "--enable-logging --v=1"}, True, "--enable-logging --v=1 --no-sandbox --no-zygote"),
+        ({FLAGS_VAR: "  --lang=de  "}, True, "--lang=de --no-sandbox --no-zygote"),
+        ({FLAGS_VAR: "--no-sandbox --lang=de"}, True, "--no-sandbox --lang=de --no-zygote"),  # extended
+        ({"QTWEBENGINE_DISABLE_SANDBOX": "1"}, True, "--no-zygote"),
+        ({"QTWEBENGINE_DISABLE_SANDBOX": "1"}, False, "--no-zygote"),  # sandbox off by choice
+        ({FLAGS_VAR: "--no-sandbox --no-zygote"}, True, None),  # already there: untouched
+        ({FLAGS_VAR: "--single-process"}, True, "--single-process --no-sandbox"),  # their process model
+        ({}, False, None),  # the sandbox needs the zygotes
         ({FLAGS_VAR: "--lang=de"}, False, None),
     ],
 )
@@ -70,7 +73,7 @@ def test_prepare_applies_the_plan(monkeypatch: pytest.MonkeyPatch, caplog: pytes
     monkeypatch.setenv(REMOTE_DEBUGGING_VAR, "9222")
     monkeypatch.setattr("flaskdesk.ui._qt._is_root", lambda: True)
     QtHooks().prepare()
-    assert os.environ[FLAGS_VAR] == "--lang=de --no-sandbox"
+    assert os.environ[FLAGS_VAR] == "--lang=de --no-sandbox --no-zygote"
     assert os.environ[REMOTE_DEBUGGING_VAR] == "9222"
     assert REMOTE_DEBUGGING_VAR in caplog.text
 

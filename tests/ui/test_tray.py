@@ -212,7 +212,9 @@ def test_a_backend_without_a_tray_says_so_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """WebView2 and Cocoa (no toolkit hooks): the app runs, without the tray, and the log says why."""
-    events = SimpleNamespace(before_show=_Event(), closing=_Event(), shown=_Event(), closed=_Event())
+    events = SimpleNamespace(
+        before_show=_Event(), closing=_Event(), shown=_Event(), loaded=_Event(), closed=_Event()
+    )
     webview = SimpleNamespace(
         create_window=lambda *args, **kwargs: SimpleNamespace(events=events),
         start=lambda **kwargs: None,

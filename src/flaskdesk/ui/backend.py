@@ -31,6 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .._heap import release_freed_memory
 from ..errors import BackendError, ConfigError, DataDirError, NotificationError, WindowError
 from .dialogs import DialogHost, DialogKind, FileDialogRequest, MessageKind
 from .menu import Menu, MenuItem
@@ -416,9 +417,29 @@ _LOAD_SETTLE_SECONDS = 3.0
 _SPLASH_LOAD_SECONDS = 3.0
 #: How long ``on_shown`` waits for the first page of an ``app://`` window (opened after it shows).
 _FIRST_LOAD_SECONDS = 30.0
+#: How long after the app's first page has loaded start-up's freed memory is handed back: after
+#: Qt's deferred enum names (0.3 s after the load, see :mod:`flaskdesk.ui._qt_enums`).
+_MEMORY_SETTLE_SECONDS = 1.0
 #: How often a thread waiting for the GUI thread checks that the GUI is still running.
 _GUI_POLL_SECONDS = 0.25
 MAIN_WINDOW_KEY = "main"
+
+
+def _once_settled(*, on_load: int) -> Callable[[], None]:
+    """A ``loaded`` handler that, on the ``on_load``-th load, hands start-up's freed memory back.
+
+    Later on a daemon timer (the handler runs on pywebview's event thread, which later handlers
+    share), so the page paints first and the window never waits for it.
+    """
+    loads = iter(range(on_load - 1, -1, -1))
+
+    def loaded() -> None:
+        if next(loads, None) == 0:
+            timer = threading.Timer(_MEMORY_SETTLE_SECONDS, release_freed_memory)
+            timer.name, timer.daemon = "flaskdesk-release-memory", True
+            timer.start()
+
+    return loaded
 
 
 class WebviewBackend:
@@ -503,6 +524,9 @@ class WebviewBackend:
             main=True,
             start_url=session.url if scheme is not None and not splash else None,
         )
+        # The app's first page is the window's first load, or its second after the splash or
+        # pywebview's blank page (scheme).
+        window.events.loaded += _once_settled(on_load=2 if splash or scheme else 1)
         if splash:
             on_shown = session.on_shown
             window.events.shown += lambda: self._leave_splash(window, session.url, on_shown)
