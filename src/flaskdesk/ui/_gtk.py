@@ -34,8 +34,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,35 @@ _EDITING_COMMANDS = {
     "paste": "Paste",
     "select_all": "SelectAll",
 }
+
+
+#: WebKitGTK's own switch for its compositing mode: when the user set it (either way), theirs rules.
+COMPOSITING_VAR = "WEBKIT_DISABLE_COMPOSITING_MODE"
+
+
+def software_rendering_only(dri: Path = Path("/dev/dri")) -> bool:
+    """Whether this machine has no GPU render node (``/dev/dri/renderD*``), so GL is software only.
+
+    VMs without GPU passthrough, containers, Xvfb and remote X sessions: Mesa's llvmpipe then does
+    all of WebKitGTK's GL. Render nodes exist for every GPU with a DRM driver (Intel, AMD,
+    nouveau, NVIDIA's proprietary driver since 2015); their absence is the cheap, reliable sign.
+    """
+    try:
+        return not any(node.name.startswith("renderD") for node in dri.iterdir())
+    except OSError:
+        return True
+
+
+def should_skip_compositing(environ: Mapping[str, str], *, software_only: bool) -> bool:
+    """Whether flaskdesk's views should draw without accelerated compositing (pure).
+
+    With software GL only, WebKitGTK's accelerated compositing sets up a GL context in llvmpipe and
+    composites every frame through it: 80 to 170 ms more before the first page is painted here
+    (``python -m benchmarks --backend gtk``), and more CPU for each frame after. Drawing without
+    it is what WebKitGTK does on such machines when told to; pages, CSS and WebGL still work. With
+    a GPU, or when the user set ``WEBKIT_DISABLE_COMPOSITING_MODE`` themselves, WebKit decides.
+    """
+    return software_only and COMPOSITING_VAR not in environ
 
 
 class GtkHooks:
@@ -107,6 +137,16 @@ class GtkHooks:
             )
         if storage_dir is not None:
             _check_storage(view, storage_dir)
+        if should_skip_compositing(os.environ, software_only=software_rendering_only()):
+            from gi.repository import WebKit2  # pywebview required the version it loaded
+
+            # Before the first load (pywebview loads right after before_show).
+            view.get_settings().set_hardware_acceleration_policy(WebKit2.HardwareAccelerationPolicy.NEVER)
+            log.info(
+                "no GPU render node in /dev/dri: drawing without accelerated compositing (set %s=0 to "
+                "let WebKit decide)",
+                COMPOSITING_VAR,
+            )
         decider = _Decider(policy, trust_first_navigation, downloads=downloads)
         view.disconnect_by_func(theirs)
         view.connect("decide-policy", decider.on_decide_policy)
