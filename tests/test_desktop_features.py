@@ -45,9 +45,12 @@ class X:
 
     def __init__(self, display: str) -> None:
         self.env = {**os.environ, "DISPLAY": display}
+        self.last_error = ""  # xdotool's last complaint, for the failure message
 
     def run(self, *args: str) -> str:
         done = subprocess.run(["xdotool", *args], env=self.env, capture_output=True, text=True, timeout=20)
+        if done.stderr.strip():
+            self.last_error = f"xdotool {' '.join(args)}: {done.stderr.strip()[-500:]}"
         return done.stdout
 
     def find(self, name: str) -> list[str]:
@@ -60,7 +63,16 @@ class X:
             if found:
                 return found[-1]
             time.sleep(0.1)
-        pytest.fail(f"no window named {name!r} appeared within {timeout} s")
+        pytest.fail(f"no window named {name!r} appeared within {timeout} s; {self.describe()}")
+
+    def describe(self) -> str:
+        """Every named top-level window, mapped or not, and xdotool's last error (for failures)."""
+        names = []
+        for window_id in self.run("search", "--name", ".").split():
+            name = self.run("getwindowname", window_id).strip()
+            if name:
+                names.append(f"{window_id} {name!r}")
+        return f"windows now: {', '.join(names) or 'none'}; last xdotool error: {self.last_error or 'none'}"
 
     def wait_gone(self, window_id: str, timeout: float = 20) -> None:
         deadline = time.monotonic() + timeout
