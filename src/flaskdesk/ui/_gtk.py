@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -91,6 +92,17 @@ def should_skip_compositing(environ: Mapping[str, str], *, software_only: bool) 
     return software_only and COMPOSITING_VAR not in environ
 
 
+def helper_library_path(environ: Mapping[str, str], *, frozen: bool) -> str | None:
+    """``LD_LIBRARY_PATH`` for the system's WebKit helpers: the user's own, as before the bootloader.
+
+    ``""``: remove the variable (the user had none); ``None``: leave it (not frozen, or a
+    bootloader that did not set it).
+    """
+    if not frozen or "LD_LIBRARY_PATH" not in environ:
+        return None
+    return environ.get("LD_LIBRARY_PATH_ORIG", "")
+
+
 class GtkHooks:
     """flaskdesk's additions to a pywebview GTK window (see the module docstring)."""
 
@@ -104,7 +116,22 @@ class GtkHooks:
         self._tray_menu: Any = None
 
     def prepare(self) -> None:
-        """Nothing to set before WebKitGTK starts (it runs as root and keeps its own sandbox)."""
+        """Give WebKit's helper processes the system's library path (frozen builds).
+
+        WebKitGTK is the system's, also in a frozen build: it starts the system's
+        ``WebKitWebProcess``/``WebKitNetworkProcess``, which inherit this process's environment.
+        PyInstaller's bootloader points ``LD_LIBRARY_PATH`` into the bundle (keeping the user's in
+        ``LD_LIBRARY_PATH_ORIG``), so those helpers loaded the *build machine's* GTK, X and font
+        libraries from the bundle instead of the ones their WebKit was built against: a crash
+        waiting for the first system whose WebKit differs from the build machine's, and private
+        library copies that share no memory with anything (~0.1 s of start-up here). This process's
+        own libraries are unaffected: the dynamic loader read the variable when it started.
+        """
+        restored = helper_library_path(os.environ, frozen=bool(getattr(sys, "frozen", False)))
+        if restored:
+            os.environ["LD_LIBRARY_PATH"] = restored
+        elif restored is not None:
+            os.environ.pop("LD_LIBRARY_PATH", None)
 
     def attach(
         self,

@@ -1,4 +1,4 @@
-"""GTK windows draw without accelerated compositing when GL can only be software (no GPU render node)."""
+"""How flaskdesk sets WebKitGTK up: no accelerated compositing without a GPU, the helpers' library path."""
 
 from __future__ import annotations
 
@@ -62,3 +62,20 @@ def test_a_real_gtk_window_here_skips_compositing(x_display: str, tmp_path: Path
 @pytest.mark.window
 def test_the_users_variable_leaves_it_to_webkit(x_display: str, tmp_path: Path) -> None:
     assert SKIPPED not in launch_and_read_log(x_display, tmp_path, **{COMPOSITING_VAR: "0"})
+
+
+@pytest.mark.parametrize(
+    ("environ", "frozen", "path"),
+    [
+        ({"LD_LIBRARY_PATH": "/app/_internal", "LD_LIBRARY_PATH_ORIG": "/opt/mine"}, True, "/opt/mine"),
+        ({"LD_LIBRARY_PATH": "/app/_internal"}, True, ""),  # the user had none: removed
+        ({}, True, None),
+        ({"LD_LIBRARY_PATH": "/opt/mine"}, False, None),  # from source: the user's, untouched
+    ],
+)
+def test_webkits_helpers_get_the_users_library_path(
+    environ: dict[str, str], frozen: bool, path: str | None
+) -> None:
+    from flaskdesk.ui._gtk import helper_library_path
+
+    assert helper_library_path(environ, frozen=frozen) == path
