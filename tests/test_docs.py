@@ -1190,7 +1190,8 @@ def test_flaskdesk_prevents_the_root_sandbox_error() -> None:
 
     plan = chromium_environment({"QTWEBENGINE_CHROMIUM_FLAGS": "--lang=de"}, is_root=True)
     assert plan.env == {"QTWEBENGINE_CHROMIUM_FLAGS": "--lang=de --no-sandbox --no-zygote"}
-    assert "--no-sandbox" not in str(chromium_environment({"QTWEBENGINE_DISABLE_SANDBOX": "1"}, is_root=True).env)
+    sandbox_off_by_user = chromium_environment({"QTWEBENGINE_DISABLE_SANDBOX": "1"}, is_root=True)
+    assert "--no-sandbox" not in str(sandbox_off_by_user.env)
     assert chromium_environment({}, is_root=False).env == {}
 
 
