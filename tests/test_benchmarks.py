@@ -297,3 +297,13 @@ def test_window_first_table_gives_ratios_to_floor_and_plain() -> None:
 def test_quick_window_first_run_shows_every_contender() -> None:
     done = run_benchmarks("benchmarks.window_first", "--quick")
     assert done.stdout.count("| plain recipe") == 3 and "failed" not in done.stdout
+
+
+def test_the_sandboxed_memory_report_compares_with_the_plain_recipe() -> None:
+    from benchmarks.sandboxed import report
+
+    pss = {"plain": [339.0, 342.0, 338.0], "flaskdesk": [346.0, 345.0, 346.0]}
+    text = report(pss, {"plain": 4}, 3, 65534)
+    assert "| plain | **339** | 338 to 342 | 1.00x | 4 |" in text
+    assert "| flaskdesk | **346** | 345 to 346 | 1.02x | 0 |" in text
+    assert "uid 65534 without `--no-sandbox`" in text
