@@ -86,7 +86,8 @@ def should_skip_compositing(environ: Mapping[str, str], *, software_only: bool) 
     With software GL only, WebKitGTK's accelerated compositing sets up a GL context in llvmpipe and
     composites every frame through it: 80 to 170 ms more before the first page is painted here
     (``python -m benchmarks --backend gtk``), and more CPU for each frame after. Drawing without
-    it is what WebKitGTK does on such machines when told to; pages, CSS and WebGL still work. With
+    it is what WebKitGTK does on such machines when told to; pages and CSS are unchanged, and WebGL
+    still worked here (WebKitGTK 2.50; some 2.5x releases lacked WebGL in this mode). With
     a GPU, or when the user set ``WEBKIT_DISABLE_COMPOSITING_MODE`` themselves, WebKit decides.
     """
     return software_only and COMPOSITING_VAR not in environ
@@ -170,8 +171,8 @@ class GtkHooks:
             # Before the first load (pywebview loads right after before_show).
             view.get_settings().set_hardware_acceleration_policy(WebKit2.HardwareAccelerationPolicy.NEVER)
             log.info(
-                "no GPU render node in /dev/dri: drawing without accelerated compositing (set %s=0 to "
-                "let WebKit decide)",
+                "no GPU render node in /dev/dri: drawing without accelerated compositing (set %s "
+                "yourself to choose)",
                 COMPOSITING_VAR,
             )
         decider = _Decider(policy, trust_first_navigation, downloads=downloads)
