@@ -47,7 +47,9 @@ def x_display() -> Iterator[str]:
     number = 90 + (os.getpid() % 500)
     display = f":{number}"
     proc = subprocess.Popen(
-        ["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        # -noreset: no server reset when the last client leaves (a client connecting meanwhile is
+        # refused: one such "could not connect to display" failed a CI run).
+        ["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp", "-noreset"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -127,6 +127,9 @@ class VirtualDisplay:
                     f"{width}x{height}x24",
                     "-nolisten",
                     "tcp",
+                    # Without it Xvfb resets whenever its last client leaves, and a client that
+                    # connects during the reset is refused ("could not connect to display").
+                    "-noreset",
                 ],
                 pass_fds=(write_end,),
                 stdin=subprocess.DEVNULL,
