@@ -46,10 +46,10 @@ def resident_bytes() -> int | None:
 
 def release_freed_memory() -> bool:
     """Return free heap pages to the OS; ``True`` if glibc trimmed."""
-    before = resident_bytes()
     trim = _malloc_trim()
     if trim is None:
         return False
+    before = resident_bytes()
     try:
         trimmed = bool(trim(0))
     except Exception:  # never fatal: only the resident set is at stake

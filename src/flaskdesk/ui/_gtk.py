@@ -115,9 +115,10 @@ class GtkHooks:
         self._normal_sizes: dict[int, tuple[int, int, int, int]] = {}
         self._status_icon: Any = None  # the Gtk.StatusIcon and its Gtk.Menu, kept alive while shown
         self._tray_menu: Any = None
+        self._skip_compositing = False  # decided once per run in prepare(), applied to each view
 
     def prepare(self) -> None:
-        """Give WebKit's helper processes the system's library path (frozen builds).
+        """Give WebKit's helpers the system's library path (frozen builds); decide on compositing.
 
         WebKitGTK is the system's, also in a frozen build: it starts the system's
         ``WebKitWebProcess``/``WebKitNetworkProcess``, which inherit this process's environment.
@@ -133,6 +134,13 @@ class GtkHooks:
             os.environ["LD_LIBRARY_PATH"] = restored
         elif restored is not None:
             os.environ.pop("LD_LIBRARY_PATH", None)
+        self._skip_compositing = should_skip_compositing(os.environ, software_only=software_rendering_only())
+        if self._skip_compositing:
+            log.info(
+                "no GPU render node in /dev/dri: drawing without accelerated compositing (set %s "
+                "yourself to choose)",
+                COMPOSITING_VAR,
+            )
 
     def attach(
         self,
@@ -165,16 +173,11 @@ class GtkHooks:
             )
         if storage_dir is not None:
             _check_storage(view, storage_dir)
-        if should_skip_compositing(os.environ, software_only=software_rendering_only()):
+        if self._skip_compositing:
             from gi.repository import WebKit2  # pywebview required the version it loaded
 
             # Before the first load (pywebview loads right after before_show).
             view.get_settings().set_hardware_acceleration_policy(WebKit2.HardwareAccelerationPolicy.NEVER)
-            log.info(
-                "no GPU render node in /dev/dri: drawing without accelerated compositing (set %s "
-                "yourself to choose)",
-                COMPOSITING_VAR,
-            )
         decider = _Decider(policy, trust_first_navigation, downloads=downloads)
         view.disconnect_by_func(theirs)
         view.connect("decide-policy", decider.on_decide_policy)
