@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from benchmarks.harness import process_tree
 from PIL import Image
 
 from .conftest import FIXTURE
@@ -249,7 +250,7 @@ def test_gtk_onedir_renders(
         (The bundle's GIO modules, which PyInstaller's GIO_MODULE_DIR points every process to,
         are not checked here: see the note on issue #2.)
         """
-        helpers = [child for child in descendants(pid) if _comm(child).startswith("WebKit")]
+        helpers = [child for child in process_tree(pid) if _comm(child).startswith("WebKit")]
         assert helpers, "no WebKit helper processes found"
         for helper in helpers:
             mapped = {line.split()[-1] for line in Path(f"/proc/{helper}/maps").read_text().splitlines()}
@@ -271,23 +272,6 @@ def _comm(pid: int) -> str:
         return Path(f"/proc/{pid}/comm").read_text().strip()
     except OSError:
         return ""
-
-
-def descendants(pid: int) -> list[int]:
-    """Every live process below ``pid`` (from ``/proc/*/stat``'s parent field)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 def test_gtk_onefile_runs_commands(
