@@ -1192,7 +1192,7 @@ def test_flaskdesk_prevents_the_root_sandbox_error() -> None:
     assert plan.env == {"QTWEBENGINE_CHROMIUM_FLAGS": "--lang=de --no-sandbox --no-zygote"}
     sandbox_off_by_user = chromium_environment({"QTWEBENGINE_DISABLE_SANDBOX": "1"}, is_root=True)
     assert "--no-sandbox" not in str(sandbox_off_by_user.env)
-    assert chromium_environment({}, is_root=False).env == {}
+    assert "--no-sandbox" not in str(chromium_environment({}, is_root=False).env)
 
 
 # -- the configuration reference ------------------------------------------------------------------

@@ -39,8 +39,10 @@ from flaskdesk.ui.window import WindowOptions, WindowSession
         ({"QTWEBENGINE_DISABLE_SANDBOX": "1"}, False, "--no-zygote"),  # sandbox off by choice
         ({FLAGS_VAR: "--no-sandbox --no-zygote"}, True, None),  # already there: untouched
         ({FLAGS_VAR: "--single-process"}, True, "--single-process --no-sandbox"),  # their process model
-        ({}, False, None),  # the sandbox needs the zygotes
-        ({FLAGS_VAR: "--lang=de"}, False, None),
+        ({}, False, "--no-unsandboxed-zygote"),  # the sandbox needs only the sandboxed zygote
+        ({FLAGS_VAR: "--lang=de"}, False, "--lang=de --no-unsandboxed-zygote"),
+        ({FLAGS_VAR: "--no-unsandboxed-zygote"}, False, None),  # already there: untouched
+        ({FLAGS_VAR: "--zygote-cmd-prefix=gdb"}, False, None),  # their process model
     ],
 )
 def test_root_gets_no_sandbox_appended_to_the_users_flags(
@@ -54,6 +56,11 @@ def test_root_gets_no_sandbox_appended_to_the_users_flags(
     assert plan.warnings == ()
 
 
+@pytest.mark.parametrize(("environ", "is_root", "flags"), [({}, False, None), ({}, True, "--no-sandbox")])
+def test_no_zygote_flags_off_linux(environ: dict[str, str], is_root: bool, flags: str | None) -> None:
+    assert chromium_environment(environ, is_root=is_root, zygotes=False).env.get(FLAGS_VAR) == flags
+
+
 @pytest.mark.parametrize(
     "environ",
     [
@@ -62,7 +69,7 @@ def test_root_gets_no_sandbox_appended_to_the_users_flags(
     ],
 )
 def test_remote_debugging_is_left_alone_but_warned_about(environ: dict[str, str]) -> None:
-    plan = chromium_environment(environ, is_root=False)
+    plan = chromium_environment(environ, is_root=False, zygotes=False)
     assert plan.env == {}
     assert len(plan.warnings) == 1
     assert "any local process" in plan.warnings[0]

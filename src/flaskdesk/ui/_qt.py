@@ -56,7 +56,13 @@ log = logging.getLogger("flaskdesk.ui")
 FLAGS_VAR = "QTWEBENGINE_CHROMIUM_FLAGS"
 REMOTE_DEBUGGING_VAR = "QTWEBENGINE_REMOTE_DEBUGGING"
 #: Flags by which a user already chose how Chromium starts its processes (then left as they are).
-_PROCESS_MODEL_FLAGS = ("--no-zygote", "--zygote", "--single-process", "--in-process")
+_PROCESS_MODEL_FLAGS = (
+    "--no-zygote",
+    "--zygote",
+    "--no-unsandboxed-zygote",
+    "--single-process",
+    "--in-process",
+)
 
 
 @dataclass(frozen=True)
@@ -67,16 +73,22 @@ class EnginePlan:
     warnings: tuple[str, ...] = ()
 
 
-def chromium_environment(environ: Mapping[str, str], *, is_root: bool) -> EnginePlan:
+def chromium_environment(
+    environ: Mapping[str, str], *, is_root: bool, zygotes: bool = sys.platform.startswith("linux")
+) -> EnginePlan:
     """What to add to the environment before Qt WebEngine starts (pure: returns, never sets).
 
     Chromium refuses to start its sandbox as root, so root gets ``--no-sandbox``, appended to the
     user's own ``QTWEBENGINE_CHROMIUM_FLAGS`` (never replacing them) unless the sandbox is already
     off. Without the sandbox, Chromium's two zygote processes (which exist to fork sandboxed
     children) only hold memory, ~18 MB of the tree's PSS here: ``--no-zygote`` then starts the one
-    renderer directly (Chromium accepts it only with the sandbox off, so never otherwise, nor when
-    the user already chose a process model). Remote debugging is never switched on here, in dev
-    mode or not; a user who switched it on is told what that exposes, and their setting is left alone.
+    renderer directly (Chromium accepts it only with the sandbox off). With the sandbox on, the
+    renderers need the sandboxed zygote, but the second, *unsandboxed* one (~9 MB of PSS) only
+    forks GPU and network processes, which Qt WebEngine keeps in the browser process:
+    ``--no-unsandboxed-zygote`` leaves it out (a service that would have used it starts directly).
+    Neither flag when the user already chose a process model, nor off Linux (``zygotes=False``),
+    where Chromium has no zygotes. Remote debugging is never switched on here, in dev mode or not;
+    a user who switched it on is told what that exposes, and their setting is left alone.
     """
     env: dict[str, str] = {}
     warnings: list[str] = []
@@ -87,8 +99,8 @@ def chromium_environment(environ: Mapping[str, str], *, is_root: bool) -> Engine
     if is_root and not sandbox_off:
         added.append("--no-sandbox")
         sandbox_off = True
-    if sandbox_off and not any(w.startswith(_PROCESS_MODEL_FLAGS) for w in words):
-        added.append("--no-zygote")
+    if zygotes and not any(w.startswith(_PROCESS_MODEL_FLAGS) for w in words):
+        added.append("--no-zygote" if sandbox_off else "--no-unsandboxed-zygote")
     if added:
         env[FLAGS_VAR] = " ".join([flags.strip(), *added]).lstrip()
     if environ.get(REMOTE_DEBUGGING_VAR):
