@@ -288,6 +288,22 @@ def child_env(display: str, home: Path, extra: Mapping[str, str] | None = None) 
     return env
 
 
+def as_user(uid: int) -> list[str]:
+    """The command prefix that runs a program as ``uid``, able to read (not write) root's files.
+
+    ``CAP_DAC_READ_SEARCH`` lets an interpreter and venv under ``/root`` run without loosening its
+    permissions; Chromium's sandboxed processes drop it with every other capability.
+    """
+    return [
+        "setpriv",
+        f"--reuid={uid}",
+        f"--regid={uid}",
+        "--clear-groups",
+        "--inh-caps=+dac_read_search",
+        "--ambient-caps=+dac_read_search",
+    ]
+
+
 def spawn(
     argv: Sequence[str], env: Mapping[str, str], log: IO[bytes], cwd: Path = ROOT
 ) -> subprocess.Popen[bytes]:

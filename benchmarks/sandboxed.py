@@ -1,19 +1,20 @@
-"""``python -m benchmarks.sandboxed``: Qt idle memory with Chromium's sandbox on (run as a normal user).
+"""``python -m benchmarks.sandboxed``: Qt start-up and idle memory with Chromium's sandbox on.
 
 Everything else in ``benchmarks/`` runs as root here, so Chromium runs without its sandbox, and
-flaskdesk then drops the zygote processes that only serve it (``--no-zygote``, ~18 MB). A desktop
-user runs with the sandbox on. This runs the plain recipe and flaskdesk from source as an
-unprivileged user (``setpriv``, uid/gid 65534 by default), sandbox on, interleaved, and reports
-idle PSS over the process tree (2 s after the page showed), as :mod:`benchmarks.memory` does.
+flaskdesk then drops the zygote processes that only serve it (``--no-zygote``). A desktop user
+runs with the sandbox on, where flaskdesk keeps the sandboxed zygote and leaves out the
+unsandboxed one (``--no-unsandboxed-zygote``). This runs the floor, the plain recipe and
+flaskdesk from source as an unprivileged user (``setpriv``, uid/gid 65534 by default) through
+the same window runs as :mod:`benchmarks.startup` (interleaved, one warm-up round, each contender
+keeping its own XDG folders across its runs) and reports start → page shown and idle PSS over
+the process tree, 2 s after the page showed.
 
 Needs root (to switch user and read the tree's ``/proc`` files) and unprivileged user namespaces
-(Chromium's sandbox). The contenders keep one capability, ``CAP_DAC_READ_SEARCH`` (read any
-file), so an interpreter and venv under ``/root`` work without loosening its permissions;
-Chromium's sandboxed processes drop it with every other capability.
+(Chromium's sandbox); see :func:`benchmarks.harness.as_user` for how the user reads the venv.
 
-    .venv/bin/python -m benchmarks.sandboxed [--runs 5] [--uid 65534]
+    .venv/bin/python -m benchmarks.sandboxed [--runs 7] [--uid 65534]
 
-Writes ``benchmarks/results/sandboxed-memory-qt.md``.
+Writes ``benchmarks/results/sandboxed-qt.md``.
 """
 
 from __future__ import annotations
@@ -26,29 +27,17 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from benchmarks.contenders import contenders
-from benchmarks.harness import RESULTS, PrivateDisplay, child_env, machine, spawn, stop
-from benchmarks.memory import IDLE_SECONDS, tree_pss
-from benchmarks.report import machine_line
-from benchmarks.startup import TIMEOUT_SECONDS, compile_sources
+from benchmarks import startup
+from benchmarks.contenders import contenders, prerender
+from benchmarks.harness import RESULTS, PrivateDisplay, as_user, machine
+from benchmarks.memory import IDLE_SECONDS
+from benchmarks.report import machine_line, per_run_table
 
-KEYS = ("plain", "flaskdesk")
-
-
-def as_user(uid: int) -> list[str]:
-    """The command prefix that runs a program as ``uid``, able to read (not write) root's files."""
-    return [
-        "setpriv",
-        f"--reuid={uid}",
-        f"--regid={uid}",
-        "--clear-groups",
-        "--inh-caps=+dac_read_search",
-        "--ambient-caps=+dac_read_search",
-    ]
+KEYS = ("floor", "plain", "flaskdesk")
 
 
 def check(uid: int) -> str | None:
@@ -66,73 +55,74 @@ def check(uid: int) -> str | None:
     return None
 
 
-def measure(runs: int, uid: int) -> tuple[dict[str, list[float]], dict[str, int]]:
-    """Idle PSS (MB) per contender, and how many zygote processes each tree had."""
-    compile_sources()
+def measure(runs: int, uid: int) -> dict[str, list[startup.WindowRun]]:
+    """The floor, the plain recipe and flaskdesk, ``runs`` times each (plus a warm-up) as ``uid``."""
     every = {c.key: c for c in contenders()}
-    pss: dict[str, list[float]] = {key: [] for key in KEYS}
-    zygotes: dict[str, int] = {}
     work = Path(tempfile.mkdtemp(prefix="flaskdesk-sandboxed-"))
-    work.chmod(0o755)  # the contenders' user reaches its home inside
+    work.chmod(0o755)  # the contenders' user works inside
     try:
+        page = prerender(work)
         with PrivateDisplay(work) as display:
-            for number in range(runs + 1):  # round 0 warms the caches
-                for key in KEYS:
-                    contender = every[key]
-                    home = work / "homes" / f"{key}-{number}"
-                    home.mkdir(parents=True)
-                    home.parent.chmod(0o755)
-                    env = child_env(display.name, home, contender.env("qt"))
-                    env.pop("QTWEBENGINE_CHROMIUM_FLAGS", None)  # no --no-sandbox: the sandbox runs
-                    subprocess.run(["chown", "-R", f"{uid}:{uid}", str(home)], check=True)
-                    display.wait_until_clear()
-                    with (work / f"{key}-{number}.log").open("wb") as log:
-                        started = time.monotonic()
-                        proc = spawn([*as_user(uid), *contender.argv("qt")], env, log, cwd=home)
-                        try:
-                            if display.wait_for_colour(started + TIMEOUT_SECONDS, proc) is None:
-                                raise SystemExit(f"{key} showed no page; log: {log.name}")
-                            time.sleep(IDLE_SECONDS)
-                            total, processes = tree_pss(proc.pid)
-                            zygotes[key] = sum("zygote" in _cmdline(p["pid"]) for p in processes)
-                            if number:
-                                pss[key].append(total)
-                        finally:
-                            stop(proc)
+            return startup.measure(
+                [every[key] for key in KEYS],
+                "qt",
+                display,
+                work,
+                page=page,
+                runs=runs,
+                memory=True,
+                user=uid,
+                progress=lambda line: print(line, file=sys.stderr),
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return pss, zygotes
 
 
-def _cmdline(pid: object) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
+def results(got: Mapping[str, Sequence[startup.WindowRun]]) -> dict[str, Any]:
+    """The runs in the shape :func:`benchmarks.report.per_run_table` reads (as ``latest.json``)."""
+    lineup = [c for c in contenders() if c.key in got]
+    memory: dict[str, Any] = {}
+    for key, window_runs in got.items():
+        measured = [r for r in window_runs if r.round > 0]
+        memory[key] = {
+            "samples": [round(r.pss_mb, 1) for r in measured if r.pss_mb is not None],
+            "errors": [r.error for r in measured if r.error],
+            "process_count": [len(r.processes) for r in measured if r.pss_mb is not None],
+        }
+    return {
+        "contenders": [{"key": c.key, "label": c.label, "short": c.short} for c in lineup],
+        "startup": {key: startup.startup_record(window_runs) for key, window_runs in got.items()},
+        "memory": memory,
+    }
 
 
-def report(pss: dict[str, list[float]], zygotes: dict[str, int], runs: int, uid: int) -> str:
-    plain = statistics.median(pss["plain"])
-    rows = [
-        f"| {key} | **{statistics.median(values):.0f}** | {min(values):.0f} to {max(values):.0f} | "
-        f"{statistics.median(values) / plain:.2f}x | {zygotes.get(key, 0)} |"
-        for key, values in pss.items()
-    ]
+def report(run: Mapping[str, Any], runs: int, uid: int, machine_text: str) -> str:
+    processes = ", ".join(
+        f"{key} {statistics.median(value['process_count']):.0f}"
+        for key, value in run["memory"].items()
+        if value["process_count"]
+    )
     return "\n".join(
         [
-            "# Qt idle memory with the Chromium sandbox on",
+            "# Qt start-up and idle memory with the Chromium sandbox on",
             "",
             f"Run {datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}: "
             f"`python -m benchmarks.sandboxed --runs {runs} --uid {uid}`.",
             "",
-            machine_line(machine("qt")),
+            machine_text,
             "",
-            f"PSS summed over the process tree, page shown + {IDLE_SECONDS:.0f} s, {runs} interleaved runs, "
-            f"contenders run as uid {uid} without `--no-sandbox`.",
+            f"Contenders run as uid {uid} without `--no-sandbox`, {runs} interleaved runs after a warm-up, "
+            "each keeping its own XDG folders across runs.",
             "",
-            "| contender | median MB | min-max | vs plain recipe | zygote processes |",
-            "|---|---:|---:|---:|---:|",
-            *rows,
+            "## Start → page shown (s)",
+            "",
+            *per_run_table(run, "startup", "s", 3),
+            "",
+            f"## Idle memory: PSS summed over the process tree, page shown + {IDLE_SECONDS:.0f} s (MB)",
+            "",
+            *per_run_table(run, "memory", "MB", 0),
+            "",
+            f"Processes in the tree (median): {processes}.",
             "",
         ]
     )
@@ -142,15 +132,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.sandboxed", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--uid", type=int, default=65534, help="the unprivileged user (default: nobody)")
     args = parser.parse_args(argv)
     problem = check(args.uid)
     if problem is not None:
         raise SystemExit(f"cannot measure with the sandbox on: {problem}")
-    pss, zygotes = measure(args.runs, args.uid)
-    text = report(pss, zygotes, args.runs, args.uid)
-    (RESULTS / "sandboxed-memory-qt.md").write_text(text)
+    run = results(measure(args.runs, args.uid))
+    text = report(run, args.runs, args.uid, machine_line(machine("qt")))
+    (RESULTS / "sandboxed-qt.md").write_text(text)
     print(text)
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.contenders import Contender
-from benchmarks.harness import FIXTURE, ROOT, PrivateDisplay, child_env, spawn, stop
+from benchmarks.harness import FIXTURE, ROOT, PrivateDisplay, as_user, child_env, spawn, stop
 from benchmarks.memory import IDLE_SECONDS, tree_pss, tree_resident_once
 
 TIMEOUT_SECONDS = 60.0
@@ -57,9 +57,17 @@ def window_run(
     page: Path,
     memory: bool,
     timeout: float = TIMEOUT_SECONDS,
+    user: int | None = None,
 ) -> WindowRun:
+    """One run of ``contender``; with ``user``, as that unprivileged uid (so Chromium's sandbox runs)."""
     run = WindowRun(contender.key, number)
-    env = child_env(display.name, work / "homes" / contender.key, contender.env(backend))
+    home = work / "homes" / contender.key
+    env = child_env(display.name, home, contender.env(backend))
+    argv = contender.argv(backend, page=page)
+    if user is not None:
+        env.pop("QTWEBENGINE_CHROMIUM_FLAGS", None)  # no --no-sandbox: the sandbox runs
+        subprocess.run(["chown", "-R", f"{user}:{user}", str(home)], check=True)
+        argv = [*as_user(user), *argv]
     logs = work / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     if not display.wait_until_clear():
@@ -67,7 +75,7 @@ def window_run(
         return run
     with (logs / f"{contender.key}-{number}.log").open("wb") as log:
         started = time.monotonic()
-        proc = spawn(contender.argv(backend, page=page), env, log, cwd=work)
+        proc = spawn(argv, env, log, cwd=work)
         try:
             shown = display.wait_for_colour(started + timeout, proc)
             if shown is None:
@@ -138,13 +146,18 @@ def measure(
     runs: int,
     memory: bool,
     progress: Callable[[str], None] = lambda _: None,
+    user: int | None = None,
 ) -> dict[str, list[WindowRun]]:
-    """Every contender ``runs`` times (plus one warm-up each), interleaved; warm-ups kept as round 0."""
+    """Every contender ``runs`` times (plus one warm-up each), interleaved; warm-ups kept as round 0.
+
+    With ``user``, every contender runs as that unprivileged uid (see :func:`window_run`)."""
     compile_sources()
     results: dict[str, list[WindowRun]] = {c.key: [] for c in contenders}
     for number in range(runs + 1):
         for contender in contenders:
-            run = window_run(contender, backend, display, work, number=number, page=page, memory=memory)
+            run = window_run(
+                contender, backend, display, work, number=number, page=page, memory=memory, user=user
+            )
             results[contender.key].append(run)
             what = "warm-up" if number == 0 else f"run {number}/{runs}"
             shown = f"{run.seconds:.3f} s" if run.seconds is not None else f"FAILED: {run.error}"

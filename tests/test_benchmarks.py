@@ -299,11 +299,28 @@ def test_quick_window_first_run_shows_every_contender() -> None:
     assert done.stdout.count("| plain recipe") == 3 and "failed" not in done.stdout
 
 
-def test_the_sandboxed_memory_report_compares_with_the_plain_recipe() -> None:
-    from benchmarks.sandboxed import report
+def test_the_sandboxed_report_compares_start_up_and_memory() -> None:
+    from benchmarks.sandboxed import report, results
+    from benchmarks.startup import WindowRun
 
-    pss = {"plain": [339.0, 342.0, 338.0], "flaskdesk": [346.0, 345.0, 346.0]}
-    text = report(pss, {"plain": 4}, 3, 65534)
-    assert "| plain | **339** | 338 to 342 | 1.00x | 4 |" in text
-    assert "| flaskdesk | **346** | 345 to 346 | 1.02x | 0 |" in text
+    def runs(key: str, *measured: tuple[float, float, int]) -> list[WindowRun]:
+        warm = WindowRun(key, 0, seconds=1.0, pss_mb=400.0)
+        return [warm] + [
+            WindowRun(key, n, seconds=s, pss_mb=mb, processes=[{}] * count)
+            for n, (s, mb, count) in enumerate(measured, 1)
+        ]
+
+    run = results(
+        {
+            "floor": runs("floor", (0.50, 330.0, 4), (0.52, 331.0, 4)),
+            "plain": runs("plain", (0.60, 346.0, 5), (0.58, 348.0, 5)),
+            "flaskdesk": runs("flaskdesk", (0.55, 344.0, 4), (0.53, 344.0, 4)),
+        }
+    )
+    text = report(run, 2, 65534, "machine")
+    labels = {c.key: c.label for c in contenders()}
+    assert f"| {labels['flaskdesk']} | **0.540** | 0.530 to 0.550 | 2 | 1.06x | 0.92x |" in text
+    assert f"| {labels['flaskdesk']} | **344** | 344 to 344 | 2 | 1.04x | 0.99x |" in text
+    assert "Processes in the tree (median): floor 4, plain 5, flaskdesk 4." in text
     assert "uid 65534 without `--no-sandbox`" in text
+    assert "400" not in text  # the warm-up round is not reported

@@ -353,8 +353,7 @@ def test_qt_with_the_sandbox_on_shows_the_page_with_one_zygote(x_display: str, t
     app as an unprivileged user: the renderer must be sandboxed (seccomp, its own user namespace,
     no capabilities), the unsandboxed zygote left out (``--no-unsandboxed-zygote``), and the page
     (template, stylesheet, script, Web Audio) must still show."""
-    from benchmarks.harness import process_tree
-    from benchmarks.sandboxed import as_user
+    from benchmarks.harness import as_user, process_tree
 
     if os.geteuid() != 0:
         prefix: list[str] = []  # already unprivileged: the sandbox is on
