@@ -35,7 +35,7 @@ from benchmarks import startup
 from benchmarks.contenders import contenders, prerender
 from benchmarks.harness import RESULTS, PrivateDisplay, as_user, machine
 from benchmarks.memory import IDLE_SECONDS
-from benchmarks.report import machine_line, per_run_table
+from benchmarks.report import import_cost_lines, machine_line, per_run_table
 
 KEYS = ("floor", "plain", "flaskdesk")
 
@@ -118,6 +118,7 @@ def report(run: Mapping[str, Any], runs: int, uid: int, machine_text: str) -> st
             "",
             *per_run_table(run, "startup", "s", 3),
             "",
+            *import_cost_lines(run),
             f"## Idle memory: PSS summed over the process tree, page shown + {IDLE_SECONDS:.0f} s (MB)",
             "",
             *per_run_table(run, "memory", "MB", 0),
@@ -139,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if problem is not None:
         raise SystemExit(f"cannot measure with the sandbox on: {problem}")
     run = results(measure(args.runs, args.uid))
+    run["import_cost"] = startup.import_cost(args.runs)
     text = report(run, args.runs, args.uid, machine_line(machine("qt")))
     (RESULTS / "sandboxed-qt.md").write_text(text)
     print(text)

@@ -317,7 +317,9 @@ def test_the_sandboxed_report_compares_start_up_and_memory() -> None:
             "flaskdesk": runs("flaskdesk", (0.55, 344.0, 4), (0.53, 344.0, 4)),
         }
     )
+    run["import_cost"] = {"python_s": 0.02, "import_flask_s": 0.13}
     text = report(run, 2, 65534, "machine")
+    assert "`import flask` alone (a fresh `python -c`, minus `python -c pass`): 0.130 s = 0.25x" in text
     labels = {c.key: c.label for c in contenders()}
     assert f"| {labels['flaskdesk']} | **0.540** | 0.530 to 0.550 | 2 | 1.06x | 0.92x |" in text
     assert f"| {labels['flaskdesk']} | **344** | 344 to 344 | 2 | 1.04x | 0.99x |" in text
