@@ -1,14 +1,16 @@
-"""Shared fixtures: a virtual display for real-window tests, a private D-Bus session bus, and leak detection
-for server threads."""
+"""Shared fixtures: a virtual display for real-window tests, a private D-Bus session bus, leak detection
+for server threads, and a normal user to run an app as (so Chromium's sandbox runs)."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -119,3 +121,75 @@ def private_bus(tmp_path: Path) -> Iterator[str]:
         process.terminate()
         process.wait(10)
         process.stdout.close()
+
+
+#: The unprivileged user the sandbox tests run apps as (``nobody``).
+NOBODY = 65534
+
+
+@dataclass(frozen=True)
+class Unprivileged:
+    """How to run a program as a normal user, who gets Chromium's sandbox (root does not).
+
+    ``prefix`` goes in front of the command; ``home`` is a folder that user owns (``tmp_path`` is
+    root's alone).
+    """
+
+    prefix: tuple[str, ...]
+    home: Path
+
+    def assert_chromium_sandboxed(self, root: int) -> None:
+        """Qt WebEngine under ``root`` (a pid) runs sandboxed, from one zygote.
+
+        The renderer is under seccomp, in a user namespace of its own, with no capabilities; the
+        unsandboxed zygote is left out (flaskdesk's ``--no-unsandboxed-zygote``); no ``--no-sandbox``.
+        """
+        from benchmarks.harness import process_tree
+
+        cmdlines = {pid: _read(f"/proc/{pid}/cmdline").split(b"\0") for pid in process_tree(root)}
+        zygotes = [pid for pid, argv in cmdlines.items() if b"--type=zygote" in argv]
+        assert zygotes, f"no Chromium zygote in the tree: {cmdlines}"
+        environ = _read(f"/proc/{zygotes[0]}/environ").split(b"\0")  # as flaskdesk left it for Chromium
+        flags = next(
+            (e.split(b"=", 1)[1].decode() for e in environ if e.startswith(b"QTWEBENGINE_CHROMIUM_FLAGS=")),
+            "",
+        )
+        assert "--no-unsandboxed-zygote" in flags.split() and "--no-sandbox" not in flags.split(), flags
+        assert not [pid for pid in zygotes if b"--no-zygote-sandbox" in cmdlines[pid]]
+        sandboxed = [pid for pid in zygotes if _status_field(pid, "Seccomp") == "2"]
+        assert sandboxed, "no Chromium process runs under seccomp: the sandbox is off"
+        own_namespace = os.readlink("/proc/self/ns/user")
+        for pid in sandboxed:
+            assert int(_status_field(pid, "CapEff"), 16) == 0
+            assert os.readlink(f"/proc/{pid}/ns/user") != own_namespace
+
+
+def _read(path: str) -> bytes:
+    return Path(path).read_bytes()
+
+
+def _status_field(pid: int, name: str) -> str:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{name}:"):
+            return line.split(":", 1)[1].strip()
+    return ""
+
+
+@pytest.fixture
+def unprivileged() -> Iterator[Unprivileged]:
+    """A normal user to run an app as: ``nobody`` when the tests run as root, else the tests' own user."""
+    from benchmarks.harness import as_user
+
+    prefix: tuple[str, ...] = ()
+    if os.geteuid() == 0:
+        prefix = tuple(as_user(NOBODY))
+        userns = subprocess.run([*prefix, "unshare", "-Ur", "true"], capture_output=True, text=True)
+        if userns.returncode != 0:
+            pytest.skip(f"unprivileged user namespaces are off, Chromium cannot sandbox: {userns.stderr}")
+    home = Path(tempfile.mkdtemp(prefix="flaskdesk-user-"))
+    if prefix:
+        os.chown(home, NOBODY, NOBODY)
+    try:
+        yield Unprivileged(prefix, home)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)

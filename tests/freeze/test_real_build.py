@@ -14,13 +14,15 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from benchmarks.harness import process_tree
 from PIL import Image
+
+from conftest import Unprivileged
 
 from .conftest import FIXTURE
 
@@ -94,17 +96,27 @@ def launch_until_rendered(
     *,
     env: Mapping[str, str] | None = None,
     while_shown: Callable[[int], None] | None = None,
+    prefix: Sequence[str] = (),
 ) -> tuple[float, str]:
     """Start the frozen app, wait until both colours show, SIGTERM it; return (seconds to visible, output).
 
-    ``while_shown(pid)`` runs once the page is on screen, before the app is stopped.
+    ``env`` replaces this process's environment; ``while_shown(pid)`` runs once the page is on
+    screen, before the app is stopped; ``prefix`` goes in front of the command (another user).
     """
-    child_env = {**os.environ, **(env or {}), "DISPLAY": display, "FLASKDESK_DATA_DIR": str(data_dir)}
+    child_env = {
+        **(os.environ if env is None else env),
+        "DISPLAY": display,
+        "FLASKDESK_DATA_DIR": str(data_dir),
+    }
     log = shot.with_suffix(".log")
     with log.open("wb") as out:
         started = time.monotonic()
         proc = subprocess.Popen(
-            [str(executable)], env=child_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            [*prefix, str(executable)],
+            env=child_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         try:
             visible = None
@@ -200,6 +212,28 @@ def test_qt_frozen_app_runs_its_flask_commands(qt_build: Built, tmp_path: Path) 
             timeout=60,
         )
         assert (shown.returncode, shown.stdout) == (0, expected), shown.stderr
+
+
+def test_qt_onedir_runs_sandboxed_for_a_normal_user(
+    qt_build: Built, x_display: str, tmp_path: Path, unprivileged: Unprivileged
+) -> None:
+    """What a user double-clicking the build gets: Chromium's sandbox on (every other test here
+    runs as root, sandbox off), the bundle's own QtWebEngineProcess, one zygote."""
+    # Installed where its user can read it (pytest's tmp folders are root's alone; Qt looks for
+    # QtWebEngineProcess with access(), which ignores the capability the user runs with).
+    installed = unprivileged.home / "app"
+    shutil.copytree(qt_build.executable.parent, installed, symlinks=True, copy_function=os.link)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("QTWEBENGINE_", "XDG_"))}
+    env["HOME"] = str(unprivileged.home)
+    launch_until_rendered(
+        installed / qt_build.executable.name,
+        x_display,
+        unprivileged.home / "data",
+        tmp_path / "sandboxed.png",
+        env=env,
+        prefix=unprivileged.prefix,
+        while_shown=unprivileged.assert_chromium_sandboxed,
+    )
 
 
 def test_check_drives_every_page_of_the_built_app(qt_build: Built, x_display: str, tmp_path: Path) -> None:

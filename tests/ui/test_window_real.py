@@ -10,17 +10,17 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
 from PIL import Image
+
+from conftest import NOBODY, Unprivileged
 
 pytestmark = [pytest.mark.window, pytest.mark.timeout(90)]
 
@@ -337,108 +337,66 @@ document.addEventListener("click", () => {
 SANDBOXED_READY = "#6a2a9d"
 SANDBOXED_CLICKED = "#c0701a"
 SANDBOXED_COLOUR = "#2a9d5c"
-NOBODY = 65534
-
-
-def _proc_field(pid: int, name: str) -> str:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(f"{name}:"):
-            return line.split(":", 1)[1].strip()
-    return ""
 
 
 @pytest.mark.slow
-def test_qt_with_the_sandbox_on_shows_the_page_with_one_zygote(x_display: str, tmp_path: Path) -> None:
+def test_qt_with_the_sandbox_on_shows_the_page_with_one_zygote(
+    x_display: str, tmp_path: Path, unprivileged: Unprivileged
+) -> None:
     """Every other Qt test here runs as root, where Chromium's sandbox is off. This one runs the
-    app as an unprivileged user: the renderer must be sandboxed (seccomp, its own user namespace,
-    no capabilities), the unsandboxed zygote left out (``--no-unsandboxed-zygote``), and the page
-    (template, stylesheet, script, Web Audio) must still show."""
-    from benchmarks.harness import as_user, process_tree
-
-    if os.geteuid() != 0:
-        prefix: list[str] = []  # already unprivileged: the sandbox is on
-    else:
-        prefix = as_user(NOBODY)
-        userns = subprocess.run([*prefix, "unshare", "-Ur", "true"], capture_output=True, text=True)
-        if userns.returncode != 0:
-            pytest.skip(f"unprivileged user namespaces are off, Chromium cannot sandbox: {userns.stderr}")
-    work = Path(tempfile.mkdtemp(prefix="flaskdesk-sandboxed-"))  # tmp_path is root's alone
+    app as a normal user: the renderer must be sandboxed and the unsandboxed zygote left out
+    (:meth:`Unprivileged.assert_chromium_sandboxed`), and the page (template, stylesheet, script,
+    Web Audio) must still work."""
+    work = unprivileged.home
+    (work / "templates").mkdir()
+    (work / "static").mkdir()
+    (work / "app.py").write_text(SANDBOXED_APP)
+    (work / "templates" / "index.html").write_text(SANDBOXED_PAGE)
+    (work / "static" / "page.css").write_text(f"body {{ background: {PAGE_COLOUR}; margin: 0; }}")
+    (work / "static" / "page.js").write_text(SANDBOXED_SCRIPT)
+    if unprivileged.prefix:
+        subprocess.run(["chown", "-R", f"{NOBODY}:{NOBODY}", str(work)], check=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("QTWEBENGINE_", "FLASKDESK_", "XDG_"))}
+    env.update(DISPLAY=x_display, HOME=str(work), FLASKDESK_GUI="qt")
+    proc = subprocess.Popen(
+        [*unprivileged.prefix, sys.executable, str(work / "app.py")],
+        cwd=work,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
-        (work / "templates").mkdir()
-        (work / "static").mkdir()
-        (work / "app.py").write_text(SANDBOXED_APP)
-        (work / "templates" / "index.html").write_text(SANDBOXED_PAGE)
-        (work / "static" / "page.css").write_text(f"body {{ background: {PAGE_COLOUR}; margin: 0; }}")
-        (work / "static" / "page.js").write_text(SANDBOXED_SCRIPT)
-        if prefix:
-            subprocess.run(["chown", "-R", f"{NOBODY}:{NOBODY}", str(work)], check=True)
-        env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("QTWEBENGINE_", "FLASKDESK_", "XDG_"))
-        }
-        env.update(DISPLAY=x_display, HOME=str(work), FLASKDESK_GUI="qt")
-        proc = subprocess.Popen(
-            [*prefix, sys.executable, str(work / "app.py")],
-            cwd=work,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+        window_share = 640 * 480 / (1280 * 800)
+
+        def wait_for_page(colour: str, what: str, seconds: float = 40) -> None:
+            deadline = time.monotonic() + seconds
+            share = 0.0
+            while share < 0.8 * window_share and time.monotonic() < deadline and proc.poll() is None:
+                time.sleep(0.3)
+                shot_path = tmp_path / "sandboxed.png"
+                subprocess.run(["import", "-window", "root", str(shot_path)], check=True, capture_output=True)
+                share = colour_share(shot_path, colour)
+            assert share >= 0.8 * window_share, f"{what} (share of {colour}: {share:.3f})"
+
+        wait_for_page(SANDBOXED_READY, "the page (template, stylesheet, script) did not show")
+        found = subprocess.run(
+            ["xdotool", "search", "--onlyvisible", "--name", "^sandboxed$"], capture_output=True, text=True
         )
-        try:
-            window_share = 640 * 480 / (1280 * 800)
-
-            def wait_for_page(colour: str, what: str, seconds: float = 40) -> None:
-                deadline = time.monotonic() + seconds
-                share = 0.0
-                while share < 0.8 * window_share and time.monotonic() < deadline and proc.poll() is None:
-                    time.sleep(0.3)
-                    shot_path = tmp_path / "sandboxed.png"
-                    subprocess.run(
-                        ["import", "-window", "root", str(shot_path)], check=True, capture_output=True
-                    )
-                    share = colour_share(shot_path, colour)
-                assert share >= 0.8 * window_share, f"{what} (share of {colour}: {share:.3f})"
-
-            wait_for_page(SANDBOXED_READY, "the page (template, stylesheet, script) did not show")
-            found = subprocess.run(
-                ["xdotool", "search", "--onlyvisible", "--name", "^sandboxed$"],
-                capture_output=True,
-                text=True,
+        window_id = found.stdout.split()[0]
+        for _attempt in range(3):  # as a user would click again; one click is usually enough
+            subprocess.run(
+                ["xdotool", "mousemove", "--window", window_id, "320", "240", "click", "1"], check=True
             )
-            window_id = found.stdout.split()[0]
-            for _attempt in range(3):  # as a user would click again; one click is usually enough
-                subprocess.run(
-                    ["xdotool", "mousemove", "--window", window_id, "320", "240", "click", "1"], check=True
-                )
-                with contextlib.suppress(AssertionError):
-                    wait_for_page(SANDBOXED_COLOUR, "", seconds=8)
-                    break
-            else:
-                wait_for_page(SANDBOXED_CLICKED, "three clicks: the page saw none", seconds=1)
-                pytest.fail("the page saw the click, but Web Audio did not start")
-
-            cmdlines = {
-                pid: Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") for pid in process_tree(proc.pid)
-            }
-            zygotes = [pid for pid, argv in cmdlines.items() if b"--type=zygote" in argv]
-            assert zygotes, f"no zygote: {cmdlines}"
-            flags = next(  # the zygote's environment: the app's, as flaskdesk left it for Chromium
-                entry.split(b"=", 1)[1].decode()
-                for entry in Path(f"/proc/{zygotes[0]}/environ").read_bytes().split(b"\0")
-                if entry.startswith(b"QTWEBENGINE_CHROMIUM_FLAGS=")
-            )
-            assert "--no-unsandboxed-zygote" in flags.split() and "--no-sandbox" not in flags.split()
-            assert not [pid for pid in zygotes if b"--no-zygote-sandbox" in cmdlines[pid]]
-            sandboxed = [pid for pid in zygotes if _proc_field(pid, "Seccomp") == "2"]
-            assert sandboxed, "no Chromium process runs under seccomp: the sandbox is off"
-            own_namespace = os.readlink("/proc/self/ns/user")
-            for pid in sandboxed:
-                assert int(_proc_field(pid, "CapEff"), 16) == 0
-                assert os.readlink(f"/proc/{pid}/ns/user") != own_namespace
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            output, _ = proc.communicate(timeout=30)
-        assert proc.returncode == 0, output
-        assert "No usable sandbox" not in output and "--no-sandbox" not in output, output
+            with contextlib.suppress(AssertionError):
+                wait_for_page(SANDBOXED_COLOUR, "", seconds=8)
+                break
+        else:
+            wait_for_page(SANDBOXED_CLICKED, "three clicks: the page saw none", seconds=1)
+            pytest.fail("the page saw the click, but Web Audio did not start")
+        unprivileged.assert_chromium_sandboxed(proc.pid)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, output
+    assert "No usable sandbox" not in output, output
