@@ -340,8 +340,9 @@ SANDBOXED_COLOUR = "#2a9d5c"
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("transport", ["loopback", "scheme"])
 def test_qt_with_the_sandbox_on_shows_the_page_with_one_zygote(
-    x_display: str, tmp_path: Path, unprivileged: Unprivileged
+    transport: str, x_display: str, tmp_path: Path, unprivileged: Unprivileged
 ) -> None:
     """Every other Qt test here runs as root, where Chromium's sandbox is off. This one runs the
     app as a normal user: the renderer must be sandboxed and the unsandboxed zygote left out
@@ -357,7 +358,7 @@ def test_qt_with_the_sandbox_on_shows_the_page_with_one_zygote(
     if unprivileged.prefix:
         subprocess.run(["chown", "-R", f"{NOBODY}:{NOBODY}", str(work)], check=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("QTWEBENGINE_", "FLASKDESK_", "XDG_"))}
-    env.update(DISPLAY=x_display, HOME=str(work), FLASKDESK_GUI="qt")
+    env.update(DISPLAY=x_display, HOME=str(work), FLASKDESK_GUI="qt", FLASKDESK_TRANSPORT=transport)
     proc = subprocess.Popen(
         [*unprivileged.prefix, sys.executable, str(work / "app.py")],
         cwd=work,
@@ -400,3 +401,4 @@ def test_qt_with_the_sandbox_on_shows_the_page_with_one_zygote(
         output, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, output
     assert "No usable sandbox" not in output, output
+    assert ("serving on http://127.0.0.1:" in output) == (transport == "loopback"), output
