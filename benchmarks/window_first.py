@@ -7,9 +7,12 @@ idea on the plain recipe, where nothing else differs: the floor, the plain recip
 recipe window-first (the import on a thread at once, or once the window is shown), interleaved,
 with the same outside-in clock as ``latest.md`` (:mod:`benchmarks.startup`).
 
-    .venv/bin/python -m benchmarks.window_first [--backend qt|gtk] [--runs 7] [--quick]
+    .venv/bin/python -m benchmarks.window_first [--backend qt|gtk] [--runs 7] [--quick] [--uid UID]
 
-Writes ``benchmarks/results/window-first-BACKEND.md`` (``--quick``: prints only).
+Writes ``benchmarks/results/window-first-BACKEND.md`` (``--quick``: prints only). With ``--uid``
+(as root) every contender runs as that unprivileged user, so Chromium's sandbox and its zygote
+start are on as for a desktop user (see :mod:`benchmarks.sandboxed`); the file is then
+``window-first-BACKEND-sandboxed.md``.
 """
 
 from __future__ import annotations
@@ -64,11 +67,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--backend", choices=("qt", "gtk"), default="qt")
     parser.add_argument("--runs", type=int, default=None, help="measured runs per contender (default 7)")
     parser.add_argument("--quick", action="store_true", help="2 runs, print only (CI smoke run)")
+    parser.add_argument("--uid", type=int, default=None, help="run the contenders as this unprivileged user")
     args = parser.parse_args(argv)
     runs = args.runs or (2 if args.quick else 7)
     everyone = lineup()
     with tempfile.TemporaryDirectory(prefix="flaskdesk-window-first-") as folder:
         work = Path(folder)
+        work.chmod(0o755)  # with --uid, the contenders' user works inside
         page = prerender(work)
         with PrivateDisplay(work) as display:
             got = startup.measure(
@@ -80,13 +85,17 @@ def main(argv: Sequence[str] | None = None) -> None:
                 runs=runs,
                 memory=False,
                 progress=lambda line: print(line, file=sys.stderr),
+                user=args.uid,
             )
     run = results(got)
     when = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    sandboxed = args.uid is not None
+    command = f"python -m benchmarks.window_first --backend {args.backend} --runs {runs}"
     lines = [
-        f"# Window first? ({args.backend})",
+        f"# Window first? ({args.backend}{', sandbox on' if sandboxed else ''})",
         "",
-        f"Run {when}: `python -m benchmarks.window_first --backend {args.backend} --runs {runs}`.",
+        f"Run {when}: `{command}{f' --uid {args.uid}' if sandboxed else ''}`"
+        f"{f' (contenders as uid {args.uid}, so Chromium runs sandboxed)' if sandboxed else ''}.",
         "Method and question: `benchmarks/window_first.py`. Start → page shown, seconds, interleaved runs.",
         "",
         f"Machine: {machine_line(machine(args.backend))}",
@@ -97,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     text = "\n".join(lines)
     print(text)
     if not args.quick:
-        (RESULTS / f"window-first-{args.backend}.md").write_text(text)
+        (RESULTS / f"window-first-{args.backend}{'-sandboxed' if sandboxed else ''}.md").write_text(text)
     failed = [key for key, record in run["startup"].items() if not record["samples"]]
     if failed:
         raise SystemExit(f"never showed the page: {', '.join(failed)} (the table above says why)")
