@@ -188,17 +188,9 @@ def _windows(
     startup_out: dict[str, Any] = {}
     memory_out: dict[str, Any] = {}
     for key, window_runs in got.items():
-        measured = [r for r in window_runs if r.round > 0]
         startup_out[key] = startup.startup_record(window_runs)
         if "memory" in args.metrics:
-            memory_out[key] = {
-                "samples": [round(r.pss_mb, 1) for r in measured if r.pss_mb is not None],
-                "resident_once": [
-                    round(r.resident_once_mb, 1) for r in measured if r.resident_once_mb is not None
-                ],
-                "errors": [r.error for r in measured if r.error],
-                "processes": [r.processes for r in measured],
-            }
+            memory_out[key] = startup.memory_record(window_runs)
     out: dict[str, Any] = {}
     if "startup" in args.metrics:
         out["startup"] = startup_out

@@ -81,27 +81,16 @@ def measure(runs: int, uid: int) -> dict[str, list[startup.WindowRun]]:
 def results(got: Mapping[str, Sequence[startup.WindowRun]]) -> dict[str, Any]:
     """The runs in the shape :func:`benchmarks.report.per_run_table` reads (as ``latest.json``)."""
     lineup = [c for c in contenders() if c.key in got]
-    memory: dict[str, Any] = {}
-    for key, window_runs in got.items():
-        measured = [r for r in window_runs if r.round > 0]
-        memory[key] = {
-            "samples": [round(r.pss_mb, 1) for r in measured if r.pss_mb is not None],
-            "errors": [r.error for r in measured if r.error],
-            "process_count": [len(r.processes) for r in measured if r.pss_mb is not None],
-        }
     return {
         "contenders": [{"key": c.key, "label": c.label, "short": c.short} for c in lineup],
         "startup": {key: startup.startup_record(window_runs) for key, window_runs in got.items()},
-        "memory": memory,
+        "memory": {key: startup.memory_record(window_runs) for key, window_runs in got.items()},
     }
 
 
 def report(run: Mapping[str, Any], runs: int, uid: int, machine_text: str) -> str:
-    processes = ", ".join(
-        f"{key} {statistics.median(value['process_count']):.0f}"
-        for key, value in run["memory"].items()
-        if value["process_count"]
-    )
+    counts = {key: [len(tree) for tree in value["processes"] if tree] for key, value in run["memory"].items()}
+    processes = ", ".join(f"{key} {statistics.median(n):.0f}" for key, n in counts.items() if n)
     return "\n".join(
         [
             "# Qt start-up and idle memory with the Chromium sandbox on",

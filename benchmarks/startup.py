@@ -108,6 +108,17 @@ def startup_record(window_runs: Sequence[WindowRun]) -> dict[str, Any]:
     }
 
 
+def memory_record(window_runs: Sequence[WindowRun]) -> dict[str, Any]:
+    """One contender's idle memory as saved in ``latest.json``: PSS, pages resident once, errors, trees."""
+    measured = [r for r in window_runs if r.round > 0]
+    return {
+        "samples": [round(r.pss_mb, 1) for r in measured if r.pss_mb is not None],
+        "resident_once": [round(r.resident_once_mb, 1) for r in measured if r.resident_once_mb is not None],
+        "errors": [r.error for r in measured if r.error],
+        "processes": [r.processes for r in measured],
+    }
+
+
 def compile_sources() -> None:
     """Byte-compile what a pip install would have: flaskdesk from the checkout and the fixture app."""
     for folder in (ROOT / "src" / "flaskdesk", FIXTURE):

@@ -138,6 +138,11 @@ class Unprivileged:
     prefix: tuple[str, ...]
     home: Path
 
+    def hand_over(self, path: Path) -> None:
+        """Make ``path`` (written by the tests) that user's, as if they had made it."""
+        if self.prefix:
+            subprocess.run(["chown", "-R", f"{NOBODY}:{NOBODY}", str(path)], check=True)
+
     def assert_chromium_sandboxed(self, root: int) -> None:
         """Qt WebEngine under ``root`` (a pid) runs sandboxed, from one zygote.
 
@@ -146,10 +151,12 @@ class Unprivileged:
         """
         from benchmarks.harness import process_tree
 
-        cmdlines = {pid: _read(f"/proc/{pid}/cmdline").split(b"\0") for pid in process_tree(root)}
+        cmdlines = {pid: Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") for pid in process_tree(root)}
         zygotes = [pid for pid, argv in cmdlines.items() if b"--type=zygote" in argv]
         assert zygotes, f"no Chromium zygote in the tree: {cmdlines}"
-        environ = _read(f"/proc/{zygotes[0]}/environ").split(b"\0")  # as flaskdesk left it for Chromium
+        environ = (
+            Path(f"/proc/{zygotes[0]}/environ").read_bytes().split(b"\0")
+        )  # as flaskdesk left it for Chromium
         flags = next(
             (e.split(b"=", 1)[1].decode() for e in environ if e.startswith(b"QTWEBENGINE_CHROMIUM_FLAGS=")),
             "",
@@ -162,10 +169,6 @@ class Unprivileged:
         for pid in sandboxed:
             assert int(_status_field(pid, "CapEff"), 16) == 0
             assert os.readlink(f"/proc/{pid}/ns/user") != own_namespace
-
-
-def _read(path: str) -> bytes:
-    return Path(path).read_bytes()
 
 
 def _status_field(pid: int, name: str) -> str:
@@ -186,10 +189,9 @@ def unprivileged() -> Iterator[Unprivileged]:
         userns = subprocess.run([*prefix, "unshare", "-Ur", "true"], capture_output=True, text=True)
         if userns.returncode != 0:
             pytest.skip(f"unprivileged user namespaces are off, Chromium cannot sandbox: {userns.stderr}")
-    home = Path(tempfile.mkdtemp(prefix="flaskdesk-user-"))
-    if prefix:
-        os.chown(home, NOBODY, NOBODY)
+    user = Unprivileged(prefix, Path(tempfile.mkdtemp(prefix="flaskdesk-user-")))
+    user.hand_over(user.home)
     try:
-        yield Unprivileged(prefix, home)
+        yield user
     finally:
-        shutil.rmtree(home, ignore_errors=True)
+        shutil.rmtree(user.home, ignore_errors=True)

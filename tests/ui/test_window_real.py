@@ -20,7 +20,7 @@ from typing import Any, cast
 import pytest
 from PIL import Image
 
-from conftest import NOBODY, Unprivileged
+from conftest import Unprivileged
 
 pytestmark = [pytest.mark.window, pytest.mark.timeout(90)]
 
@@ -355,8 +355,7 @@ def test_qt_with_the_sandbox_on_shows_the_page_with_one_zygote(
     (work / "templates" / "index.html").write_text(SANDBOXED_PAGE)
     (work / "static" / "page.css").write_text(f"body {{ background: {PAGE_COLOUR}; margin: 0; }}")
     (work / "static" / "page.js").write_text(SANDBOXED_SCRIPT)
-    if unprivileged.prefix:
-        subprocess.run(["chown", "-R", f"{NOBODY}:{NOBODY}", str(work)], check=True)
+    unprivileged.hand_over(work)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("QTWEBENGINE_", "FLASKDESK_", "XDG_"))}
     env.update(DISPLAY=x_display, HOME=str(work), FLASKDESK_GUI="qt", FLASKDESK_TRANSPORT=transport)
     proc = subprocess.Popen(
